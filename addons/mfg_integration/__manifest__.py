@@ -1,0 +1,31 @@
+{
+    "name": "Manufacturing Integration Hub",
+    "summary": "Transactional outbox, signed webhooks, inbound REST API and "
+    "replay for MES, WMS, supplier and quality systems",
+    "version": "18.0.1.0.0",
+    "category": "Manufacturing/Integration",
+    "author": "Manufacturing Integration Hub contributors",
+    "website": "https://github.com/mfg-integration-hub/mfg-integration-hub",
+    "license": "LGPL-3",
+    "depends": ["base", "mail", "web"],
+    "external_dependencies": {
+        "python": ["jsonschema", "cryptography", "requests"],
+    },
+    "data": [
+        "security/mfg_integration_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "data/ir_config_parameter_data.xml",
+        "data/mfg_integration_event_type_data.xml",
+        "data/mfg_integration_inbound_data.xml",
+        "views/mfg_integration_message_views.xml",
+        "views/mfg_integration_system_views.xml",
+        "views/mfg_integration_endpoint_views.xml",
+        "views/mfg_integration_event_type_views.xml",
+        "views/mfg_integration_code_mapping_views.xml",
+        "views/mfg_integration_menus.xml",
+        "views/mfg_integration_inbound_views.xml",
+    ],
+    "application": True,
+    "installable": True,
+}

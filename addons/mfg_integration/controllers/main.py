@@ -1,0 +1,222 @@
+"""Inbound REST API, base path /api/mfg/v1 (see the OpenAPI document at /api/mfg/v1/openapi.json).
+
+Authentication is Odoo 18's ``auth='bearer'``: the key is an API key of the
+system's technical user, created and revoked in Odoo's own UI. Odoo's own
+auth errors are turned into problem+json by ``ir.http._handle_error``
+(models/ir_http.py). The pipeline itself lives on mfg.integration.message
+(models/mfg_integration_message_inbound.py); this controller parses HTTP.
+"""
+
+import json
+import logging
+
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from odoo import _, http
+from odoo.http import request
+
+from ..lib import openapi, problem, signing
+from ..models.mfg_integration_message_inbound import Outcome, problem_outcome
+
+_logger = logging.getLogger(__name__)
+
+API = "/api/mfg/v1"
+EVENT_TYPES = ("application/cloudevents+json", "application/json")
+BATCH_TYPES = ("application/cloudevents-batch+json", "application/json")
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _respond(outcome):
+    content_type = problem.CONTENT_TYPE if outcome.status >= 400 else "application/json"
+    headers = {"Content-Type": content_type, "Cache-Control": "no-store"}
+    headers.update({k: v for k, v in outcome.headers.items() if k.lower() != "content-type"})
+    return request.make_response(json.dumps(outcome.body), headers=list(headers.items()), status=outcome.status)
+
+
+class MfgIntegrationApi(http.Controller):
+    # -- common steps ---------------------------------------------------------
+
+    def _messages(self):
+        return request.env["mfg.integration.message"]
+
+    def _method_not_allowed(self, *allowed):
+        if request.httprequest.method in allowed:
+            return None
+        return problem_outcome(
+            405,
+            _("Method not allowed"),
+            _("Use %(methods)s on this URL.", methods=", ".join(allowed)),
+            slug="method-not-allowed",
+            headers={"Allow": ", ".join(allowed)},
+        )
+
+    def _authorized_system(self):
+        """(system, None) or (None, problem outcome): linked system and rate limit."""
+        Message = self._messages()
+        system = Message._inbound_system()
+        if not system:
+            return None, problem_outcome(
+                403,
+                _("No system"),
+                _("The API key's user is not linked to an active external system."),
+                slug="no-system",
+            )
+        wait = Message._inbound_rate_check(system)
+        if wait:
+            return None, problem_outcome(
+                429,
+                _("Too many requests"),
+                _(
+                    "System %(system)s may send %(limit)s requests per minute.",
+                    system=system.code,
+                    limit=system.rate_limit_per_minute,
+                ),
+                slug="rate-limited",
+                headers={"Retry-After": str(wait)},
+            )
+        return system, None
+
+    def _read_json(self, system, accepted_types):
+        """(parsed body, None) or (None, problem outcome): type, size, signature, JSON."""
+        httprequest = request.httprequest
+        if httprequest.mimetype not in accepted_types:
+            return None, problem_outcome(
+                415,
+                _("Unsupported media type"),
+                _("Send the body as %(types)s.", types=" or ".join(accepted_types)),
+                slug="unsupported-media-type",
+            )
+        limit = system.max_body_bytes
+        too_large = problem_outcome(
+            413,
+            _("Body too large"),
+            _("The body exceeds %(limit)s bytes.", limit=limit),
+            slug="body-too-large",
+        )
+        if httprequest.content_length is not None and httprequest.content_length > limit:
+            return None, too_large
+        httprequest.max_content_length = limit  # also bounds a chunked body
+        try:
+            body = httprequest.get_data(cache=True)  # cached: Odoo may re-run the request
+        except RequestEntityTooLarge:
+            return None, too_large
+        if len(body) > limit:
+            return None, too_large
+        if system.require_inbound_signature:
+            try:
+                signing.verify(system._inbound_secrets(), httprequest.headers, body)
+            except signing.SignatureError as error:
+                return None, problem_outcome(
+                    401,
+                    _("Invalid signature"),
+                    _("The webhook signature is missing, invalid or stale: %(error)s", error=error),
+                    slug="invalid-signature",
+                )
+        try:
+            return json.loads(body, parse_constant=_reject_constant), None
+        except (ValueError, RecursionError) as error:
+            return None, problem_outcome(
+                400, _("Malformed JSON"), _("The body is not valid JSON: %(error)s", error=error), slug="malformed-json"
+            )
+
+    def _prefers_async(self):
+        prefer = request.httprequest.headers.get("Prefer", "")
+        return any(token.strip().lower() == "respond-async" for token in prefer.split(","))
+
+    # -- routes -----------------------------------------------------------------
+
+    @http.route(f"{API}/events", type="http", auth="bearer", csrf=False, save_session=False)
+    def post_event(self, **_kwargs):
+        outcome = self._method_not_allowed("POST")
+        if outcome:
+            return _respond(outcome)
+        system, outcome = self._authorized_system()
+        if outcome:
+            return _respond(outcome)
+        event, outcome = self._read_json(system, EVENT_TYPES)
+        if outcome:
+            return _respond(outcome)
+        key = request.httprequest.headers.get("Idempotency-Key") or None
+        if key is not None and len(key) > 200:
+            return _respond(
+                problem_outcome(
+                    422, _("Invalid idempotency key"), _("Idempotency-Key is limited to 200 characters."),
+                    slug="invalid-idempotency-key",
+                )
+            )
+        outcome = self._messages()._inbound_receive(system, event, key, self._prefers_async())
+        return _respond(outcome)
+
+    @http.route(f"{API}/events/batch", type="http", auth="bearer", csrf=False, save_session=False)
+    def post_event_batch(self, **_kwargs):
+        outcome = self._method_not_allowed("POST")
+        if outcome:
+            return _respond(outcome)
+        system, outcome = self._authorized_system()
+        if outcome:
+            return _respond(outcome)
+        events, outcome = self._read_json(system, BATCH_TYPES)
+        if outcome:
+            return _respond(outcome)
+        if not isinstance(events, list) or len(events) > openapi.MAX_BATCH:
+            return _respond(
+                problem_outcome(
+                    422,
+                    _("Invalid batch"),
+                    _("The body must be a JSON array of at most %(max)s events.", max=openapi.MAX_BATCH),
+                    slug="invalid-batch",
+                )
+            )
+        prefer_async = self._prefers_async()
+        results = []
+        for index, event in enumerate(events):
+            outcome = self._messages()._inbound_receive(system, event, None, prefer_async)
+            # Each event stands alone: commit its outcome before the next one.
+            request.env.cr.commit()
+            results.append(
+                {
+                    "index": index,
+                    "id": event.get("id") if isinstance(event, dict) and isinstance(event.get("id"), str) else None,
+                    "status": outcome.status,
+                    "replayed": outcome.replayed,
+                    "body": outcome.body,
+                }
+            )
+        return _respond(Outcome(207, {"results": results}))
+
+    @http.route(f"{API}/messages/<int:message_id>", type="http", auth="bearer", csrf=False, save_session=False)
+    def get_message(self, message_id, **_kwargs):
+        outcome = self._method_not_allowed("GET", "HEAD")
+        if outcome:
+            return _respond(outcome)
+        system, outcome = self._authorized_system()
+        if outcome:
+            return _respond(outcome)
+        # sudo: restricted right below to an inbound message of the caller's own system.
+        message = self._messages().sudo().browse(message_id).exists()
+        if not message or message.direction != "inbound" or message.system_id != system:
+            return _respond(
+                problem_outcome(
+                    404, _("Not found"), _("No message %(id)s from your system.", id=message_id), slug="not-found"
+                )
+            )
+        return _respond(Outcome(200, message._inbound_status_document()))
+
+    @http.route(f"{API}/openapi.json", type="http", auth="public", csrf=False, save_session=False, readonly=True)
+    def openapi_document(self, **_kwargs):
+        outcome = self._method_not_allowed("GET", "HEAD")
+        if outcome:
+            return _respond(outcome)
+        # sudo: the catalog of inbound types and their schemas is public API documentation.
+        event_types = request.env["mfg.integration.event.type"].sudo().search([("direction", "=", "inbound")])
+        document = openapi.build_document(
+            [
+                {"code": t.code, "name": t.name, "description": t.description, "schema": t.parsed_schema()}
+                for t in event_types
+            ],
+            server_url=request.httprequest.host_url.rstrip("/"),
+        )
+        return _respond(Outcome(200, document))

@@ -1,0 +1,1 @@
+"""Pure-Python building blocks of the integration hub: no ORM import here."""

@@ -1,0 +1,210 @@
+from datetime import timedelta
+from urllib.parse import urlparse
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..lib import backoff, signing
+from .secret_store import secret_box
+
+ROTATION_GRACE = timedelta(hours=24)
+
+
+class MfgIntegrationEndpoint(models.Model):
+    """An outbound webhook receiver of an external system."""
+
+    _name = "mfg.integration.endpoint"
+    _description = "Integration Endpoint"
+    _inherit = ["mail.thread"]
+    _order = "system_id, name"
+
+    name = fields.Char(required=True, tracking=True)
+    system_id = fields.Many2one(
+        "mfg.integration.system", required=True, ondelete="cascade", index=True, tracking=True
+    )
+    company_id = fields.Many2one(related="system_id.company_id", store=True, index=True)
+    url = fields.Char(string="URL", required=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    subscription_ids = fields.One2many(
+        "mfg.integration.subscription", "endpoint_id", string="Subscriptions", copy=True
+    )
+    timeout = fields.Float(string="Timeout (s)", default=10.0)
+    max_attempts = fields.Integer(default=10, help="Attempts before the message is dead-lettered.")
+    backoff_base = fields.Float(string="Backoff Base (s)", default=10.0)
+    backoff_cap = fields.Float(string="Backoff Cap (s)", default=3600.0)
+    ordered = fields.Boolean(
+        string="Ordered per Record",
+        help="Deliver the messages about one record in order: a message waits "
+        "until the previous ones about the same record are delivered or dead-lettered.",
+    )
+    circuit_threshold = fields.Integer(
+        default=5, help="Consecutive failures that open the circuit."
+    )
+    circuit_cooldown = fields.Float(
+        string="Circuit Cooldown (s)",
+        default=60.0,
+        help="How long an open circuit waits before one probe delivery.",
+    )
+    consecutive_failures = fields.Integer(readonly=True, copy=False)
+    circuit_open_until = fields.Datetime(readonly=True, copy=False)
+    circuit_state = fields.Selection(
+        [("closed", "Closed"), ("open", "Open"), ("half_open", "Half-open (probing)")],
+        compute="_compute_circuit_state",
+    )
+    # Secrets are only ever stored encrypted (see secret_store) and never read back to the UI.
+    secret_encrypted = fields.Text(copy=False, groups="base.group_system")
+    previous_secret_encrypted = fields.Text(copy=False, groups="base.group_system")
+    previous_secret_expires_at = fields.Datetime(copy=False, readonly=True)
+    has_secret = fields.Boolean(compute="_compute_has_secret")
+    secret_rotated_at = fields.Datetime(readonly=True, copy=False)
+
+    @api.depends("circuit_open_until", "consecutive_failures")
+    def _compute_circuit_state(self):
+        now = fields.Datetime.now()
+        for endpoint in self:
+            if not endpoint.circuit_open_until:
+                endpoint.circuit_state = "closed"
+            elif endpoint.circuit_open_until > now:
+                endpoint.circuit_state = "open"
+            else:
+                endpoint.circuit_state = "half_open"
+
+    def _compute_has_secret(self):
+        # sudo: only tells whether a secret exists, never its value.
+        for endpoint in self:
+            endpoint.has_secret = bool(endpoint.sudo().secret_encrypted)
+
+    @api.constrains("url")
+    def _check_url(self):
+        for endpoint in self:
+            parsed = urlparse(endpoint.url or "")
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                raise ValidationError(_("Endpoint URL %(url)s must be an http(s) URL.", url=endpoint.url))
+
+    @api.constrains("timeout", "max_attempts", "backoff_base", "backoff_cap", "circuit_threshold")
+    def _check_policy(self):
+        for endpoint in self:
+            if endpoint.timeout <= 0 or endpoint.timeout > 120:
+                raise ValidationError(_("Timeout must be between 0 and 120 seconds."))
+            if endpoint.max_attempts < 1:
+                raise ValidationError(_("Max attempts must be at least 1."))
+            if endpoint.backoff_base <= 0 or endpoint.backoff_cap < endpoint.backoff_base:
+                raise ValidationError(_("Backoff base must be positive and not above the cap."))
+            if endpoint.circuit_threshold < 1:
+                raise ValidationError(_("Circuit threshold must be at least 1."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        endpoints = super().create(vals_list)
+        # Every endpoint signs from the start; the admin reveals a secret by rotating it.
+        for endpoint in endpoints.filtered(lambda e: not e.has_secret):
+            endpoint._store_secret(signing.generate_secret())
+        self.env.registry.clear_cache()
+        return endpoints
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"active", "system_id", "company_id"} & set(vals):
+            self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
+    # -- delivery health (written by the dispatcher) ---------------------------
+
+    def _record_success(self):
+        # Written only when there is something to reset: keeps concurrent
+        # dispatchers from contending on the endpoint row on the happy path.
+        if self.consecutive_failures or self.circuit_open_until:
+            self.write({"consecutive_failures": 0, "circuit_open_until": False})
+
+    def _record_failure(self, now):
+        """Count a failed delivery; True when this failure opens the circuit."""
+        failures = self.consecutive_failures + 1
+        open_until = backoff.circuit_after_failure(failures, self.circuit_threshold, self.circuit_cooldown, now)
+        self.write({"consecutive_failures": failures, "circuit_open_until": open_until or False})
+        return bool(open_until)
+
+    # -- secrets -------------------------------------------------------------
+
+    def _store_secret(self, secret, keep_previous=False):
+        self.ensure_one()
+        signing.secret_bytes(secret)  # refuse a malformed secret early
+        box = secret_box(self.env)
+        # sudo: the secret fields are restricted to system admins; the caller
+        # (rotation by an integration manager, or endpoint creation) is checked before.
+        endpoint = self.sudo()
+        vals = {"secret_encrypted": box.encrypt(secret), "secret_rotated_at": fields.Datetime.now()}
+        if keep_previous and endpoint.secret_encrypted:
+            vals.update(
+                previous_secret_encrypted=endpoint.secret_encrypted,
+                previous_secret_expires_at=fields.Datetime.now() + ROTATION_GRACE,
+            )
+        endpoint.write(vals)
+
+    def _signing_secrets(self):
+        """Secrets to sign with: the current one, plus the previous one during rotation."""
+        self.ensure_one()
+        box = secret_box(self.env)
+        # sudo: called by the dispatcher only, the values never leave the server unencrypted
+        # except as HMAC signatures.
+        endpoint = self.sudo()
+        if not endpoint.secret_encrypted:
+            raise UserError(_("Endpoint %(name)s has no signing secret.", name=self.display_name))
+        secrets = [box.decrypt(endpoint.secret_encrypted)]
+        if endpoint.previous_secret_encrypted and endpoint.previous_secret_expires_at and (
+            endpoint.previous_secret_expires_at > fields.Datetime.now()
+        ):
+            secrets.append(box.decrypt(endpoint.previous_secret_encrypted))
+        return secrets
+
+    def action_rotate_secret(self):
+        """Create a new signing secret and show it once; the old one still signs for 24 h."""
+        self.ensure_one()
+        self.env["mfg.integration.message"]._check_manager()
+        secret = signing.generate_secret()
+        self._store_secret(secret, keep_previous=True)
+        self.message_post(body=_("Signing secret rotated by %(user)s.", user=self.env.user.name))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("New signing secret (shown only once)"),
+                "message": secret,
+                "sticky": True,
+                "type": "warning",
+            },
+        }
+
+    def action_send_test_event(self):
+        self.env["mfg.integration.message"]._check_manager()
+        event_type = self.env.ref("mfg_integration.event_type_integration_ping")
+        for endpoint in self:
+            self.env["mfg.integration.message"].emit(
+                event_type.code,
+                endpoint,
+                {"endpoint": endpoint.name, "system": endpoint.system_id.code, "message": "ping"},
+                endpoints=endpoint,
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Test event queued"),
+                "message": _("The dispatcher sends it within seconds; see the endpoint's messages."),
+                "type": "success",
+            },
+        }
+
+    def action_reset_circuit(self):
+        self.env["mfg.integration.message"]._check_manager()
+        self.write({"consecutive_failures": 0, "circuit_open_until": False})
+
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("mfg_integration.mfg_integration_message_action")
+        action["domain"] = [("endpoint_id", "=", self.id)]
+        action["context"] = {}
+        return action

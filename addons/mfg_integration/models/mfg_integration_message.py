@@ -1,0 +1,489 @@
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from psycopg2 import errors as pg_errors
+
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
+
+from ..lib import backoff, cloudevents, payload, signing, transport
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("pending", "Pending"),
+    ("in_progress", "In Progress"),
+    ("done", "Delivered / Processed"),
+    ("retry", "Failed, Will Retry"),
+    ("dead", "Dead Letter"),
+    ("cancelled", "Cancelled"),
+]
+OPEN_STATES = ("pending", "in_progress", "retry")
+USER_AGENT = "odoo-mfg-integration/18.0"
+# A claimed message whose dispatcher died is claimed again once its lease expires.
+LEASE_MARGIN = 60
+
+
+@dataclass
+class Delivery:
+    """What the dispatcher needs to send one message, read before the network call."""
+
+    message_id: int
+    endpoint_id: int
+    url: str
+    timeout: float
+    body: bytes
+    secrets: list
+    event_id: str
+
+    def signed_headers(self):
+        # Signed right before sending: a long batch must not send stale timestamps.
+        headers = {"Content-Type": cloudevents.CONTENT_TYPE, "User-Agent": USER_AGENT}
+        headers.update(signing.webhook_headers(self.secrets, self.event_id, int(time.time()), self.body))
+        return headers
+
+
+class MfgIntegrationMessage(models.Model):
+    """One integration message, outbound (outbox) or inbound (inbox)."""
+
+    _name = "mfg.integration.message"
+    _description = "Integration Message"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+
+    event_id = fields.Char(
+        string="Event ID",
+        required=True,
+        index=True,
+        readonly=True,
+        default=lambda self: str(uuid.uuid4()),
+        help="CloudEvents id: stable across retries and replays of the same event.",
+    )
+    direction = fields.Selection(
+        [("outbound", "Outbound"), ("inbound", "Inbound")], required=True, index=True, readonly=True
+    )
+    event_type_id = fields.Many2one(
+        "mfg.integration.event.type", required=True, ondelete="restrict", index=True, readonly=True
+    )
+    system_id = fields.Many2one("mfg.integration.system", index=True, readonly=True, ondelete="restrict")
+    endpoint_id = fields.Many2one("mfg.integration.endpoint", index=True, readonly=True, ondelete="restrict")
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, readonly=True, default=lambda self: self.env.company
+    )
+    state = fields.Selection(STATES, required=True, default="pending", index=True)
+    subject = fields.Char(readonly=True, help="What the event is about, e.g. the order reference.")
+    payload = fields.Text(readonly=True, help="Canonical JSON of the event data (outbound) or of the received event (inbound).")
+    payload_sha256 = fields.Char(string="Payload SHA-256", readonly=True)
+    payload_pretty = fields.Text(compute="_compute_payload_pretty", string="Payload (formatted)")
+    res_model = fields.Char(string="Record Model", index=True, readonly=True)
+    res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", index=True, readonly=True)
+    record_ref = fields.Reference(
+        selection="_selection_record_ref", compute="_compute_record_ref", string="Record"
+    )
+    correlation_id = fields.Char(index=True, readonly=True)
+    causation_id = fields.Char(readonly=True)
+    idempotency_key = fields.Char(index=True, readonly=True)
+    attempt_count = fields.Integer(readonly=True)
+    next_attempt_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
+    claimed_until = fields.Datetime(readonly=True, copy=False)
+    first_attempt_at = fields.Datetime(readonly=True)
+    done_at = fields.Datetime(readonly=True)
+    latency_ms = fields.Integer(
+        string="Latency (ms)", readonly=True, help="From creation to delivery or processing."
+    )
+    last_error = fields.Text(readonly=True)
+    last_http_status = fields.Integer(string="Last HTTP Status", readonly=True)
+    attempt_ids = fields.One2many("mfg.integration.attempt", "message_id", string="Attempts", readonly=True)
+    replay_of_id = fields.Many2one("mfg.integration.message", readonly=True, index="btree_not_null")
+
+    def init(self):
+        # The dispatcher's claim query scans only due outbound messages.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS mfg_integration_message_due_idx
+                ON mfg_integration_message (next_attempt_at, id)
+             WHERE direction = 'outbound' AND state IN ('pending', 'retry', 'in_progress')
+            """
+        )
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS mfg_integration_message_record_idx
+                ON mfg_integration_message (endpoint_id, res_model, res_id, id)
+             WHERE state IN ('pending', 'retry', 'in_progress')
+            """
+        )
+
+    @api.model
+    def _selection_record_ref(self):
+        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_ref(self):
+        for message in self:
+            if message.res_model in self.env and message.res_id:
+                message.record_ref = f"{message.res_model},{message.res_id}"
+            else:
+                message.record_ref = False
+
+    @api.depends("payload")
+    def _compute_payload_pretty(self):
+        for message in self:
+            message.payload_pretty = payload.pretty_json(message.payload) if message.payload else False
+
+    @api.depends("event_type_id", "subject")
+    def _compute_display_name(self):
+        for message in self:
+            message.display_name = " ".join(filter(None, [message.event_type_id.code, message.subject]))
+
+    # -- access --------------------------------------------------------------
+
+    def _check_manager(self):
+        if not self.env.user.has_group("mfg_integration.group_mfg_integration_manager"):
+            raise AccessError(_("Only Integration Managers may do this."))
+
+    # -- outbox --------------------------------------------------------------
+
+    @api.model
+    def emit(self, event_type_code, record, data, *, endpoints=None, subject=None):
+        """Queue an outbound event about ``record`` for every subscribed endpoint.
+
+        Runs inside the caller's transaction and only INSERTs: the event is sent
+        after the transaction commits, and never if it rolls back.
+        Raises SchemaViolation when ``data`` does not match the type's schema.
+        """
+        # sudo: the catalog and the endpoints are configuration any business user's
+        # action may fan out to; the user's right on ``record`` was checked by the caller.
+        event_type = self.env["mfg.integration.event.type"].sudo()._get_by_code(event_type_code, "outbound")
+        if not event_type:
+            raise UserError(_("Unknown outbound event type %(code)s.", code=event_type_code))
+        event_type.ensure_valid(data)
+        if endpoints is None:
+            endpoints = self._subscribed_endpoints(event_type, record)
+        if not endpoints:
+            return self.browse()
+        text = payload.canonical_json(data)
+        digest = payload.sha256_hex(text)
+        context = self.env.context
+        common = {
+            "direction": "outbound",
+            "event_type_id": event_type.id,
+            "event_id": str(uuid.uuid4()),
+            "subject": subject or record.display_name,
+            "payload": text,
+            "payload_sha256": digest,
+            "res_model": record._name,
+            "res_id": record.id,
+            "correlation_id": context.get("mfg_correlation_id") or str(uuid.uuid4()),
+            "causation_id": context.get("mfg_causation_id"),
+        }
+        # sudo: messages are written by the integration layer on behalf of any user;
+        # their content comes from our mappers, not from user input.
+        messages = self.sudo().with_context(tracking_disable=True).create(
+            [
+                dict(common, endpoint_id=endpoint.id, system_id=endpoint.system_id.id, company_id=endpoint.company_id.id)
+                for endpoint in endpoints
+            ]
+        )
+        self._trigger_dispatch_once()
+        return messages
+
+    @api.model
+    def _subscribed_endpoints(self, event_type, record):
+        endpoints = self.env["mfg.integration.endpoint"].sudo()
+        # Records without a company (shared partners, products) belong to the user's company here.
+        company = (record.company_id if "company_id" in record._fields else None) or self.env.company
+        selected_ids = []
+        for endpoint_id, company_id, domain_text in self._subscriptions_for(event_type.code):
+            if company_id != company.id:
+                continue
+            domain = safe_eval(domain_text or "[]")
+            if domain and not record.filtered_domain(domain):
+                continue
+            selected_ids.append(endpoint_id)
+        return self._filter_endpoints_for_record(endpoints.browse(selected_ids), record)
+
+    @api.model
+    def _filter_endpoints_for_record(self, endpoints, record):
+        """Hook for domain addons: drop endpoints that must not hear about ``record``
+        (e.g. another plant's systems)."""
+        return endpoints
+
+    @api.model
+    @tools.ormcache("event_type_code")
+    def _subscriptions_for(self, event_type_code):
+        # Cached: emit() runs in the planner's transaction; the cache is cleared
+        # whenever endpoints or subscriptions change.
+        for model in ("mfg.integration.subscription", "mfg.integration.endpoint", "mfg.integration.system"):
+            self.env[model].flush_model()
+        self.env.cr.execute(
+            """
+            SELECT e.id, e.company_id, s.filter_domain
+              FROM mfg_integration_subscription s
+              JOIN mfg_integration_endpoint e ON e.id = s.endpoint_id
+              JOIN mfg_integration_event_type t ON t.id = s.event_type_id
+              JOIN mfg_integration_system y ON y.id = e.system_id
+             WHERE t.code = %s AND e.active AND y.active
+             ORDER BY e.id
+            """,
+            [event_type_code],
+        )
+        return tuple(self.env.cr.fetchall())
+
+    @api.model
+    def _trigger_dispatch_once(self):
+        """Wake the dispatcher right after this transaction commits (once per transaction)."""
+        flags = self.env.cr.precommit.data
+        if not flags.get("mfg_integration.dispatch_triggered"):
+            flags["mfg_integration.dispatch_triggered"] = True
+            self.env.ref("mfg_integration.ir_cron_dispatch").sudo()._trigger()
+
+    # -- dispatcher ----------------------------------------------------------
+
+    @api.model
+    def _cron_dispatch(self, batch_size=50, time_budget=240):
+        """Deliver due outbound messages until none is due or the time budget is spent.
+
+        Commits after the claim and after each delivery: a crash never repeats a
+        recorded delivery, and no transaction is open while a receiver answers.
+        """
+        deadline = time.monotonic() + time_budget
+        sent = 0
+        while time.monotonic() < deadline:
+            deliveries = self._claim_due(batch_size)
+            self.env.cr.commit()
+            if not deliveries:
+                break
+            opened_circuits = set()
+            for delivery in deliveries:
+                if delivery.endpoint_id in opened_circuits:
+                    self._release(delivery)
+                else:
+                    result = transport.post(delivery.url, delivery.body, delivery.signed_headers(), delivery.timeout)
+                    if self._with_serialization_retry(lambda d=delivery, r=result: self._record_result(d, r)):
+                        opened_circuits.add(delivery.endpoint_id)
+                    sent += 1
+                self.env.cr.commit()
+        return sent
+
+    @api.model
+    def _claim_due(self, batch_size):
+        """Lock and lease due messages (SKIP LOCKED: concurrent dispatchers never share one)."""
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH due AS (
+                    SELECT m.id
+                      FROM mfg_integration_message m
+                      JOIN mfg_integration_endpoint e ON e.id = m.endpoint_id
+                     WHERE m.direction = 'outbound'
+                       AND (
+                            (m.state IN ('pending', 'retry') AND m.next_attempt_at <= %(now)s)
+                         OR (m.state = 'in_progress' AND m.claimed_until < %(now)s)
+                       )
+                       AND e.active
+                       AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= %(now)s)
+                       AND (NOT COALESCE(e.ordered, FALSE) OR NOT EXISTS (
+                            SELECT 1 FROM mfg_integration_message p
+                             WHERE p.endpoint_id = m.endpoint_id
+                               AND p.res_model = m.res_model AND p.res_id = m.res_id
+                               AND p.id < m.id AND p.state IN ('pending', 'retry', 'in_progress')
+                       ))
+                     ORDER BY m.next_attempt_at, m.id
+                     LIMIT %(limit)s
+                       FOR UPDATE OF m SKIP LOCKED
+                )
+                UPDATE mfg_integration_message m
+                   SET state = 'in_progress',
+                       claimed_until = %(now)s + make_interval(secs => e.timeout * %(limit)s + %(margin)s)
+                  FROM due, mfg_integration_endpoint e
+                 WHERE m.id = due.id AND e.id = m.endpoint_id
+             RETURNING m.id
+                """,
+                now=now,
+                limit=batch_size,
+                margin=LEASE_MARGIN,
+            )
+        )
+        ids = sorted(row[0] for row in self.env.cr.fetchall())
+        self.invalidate_model(["state", "claimed_until"])
+        source = self._event_source()
+        deliveries = []
+        for message in self.browse(ids):
+            try:
+                deliveries.append(message._prepare_delivery(source))
+            except (UserError, ValueError) as error:
+                # A missing or undecryptable secret is a configuration fault: keep
+                # the message and try again later, once an admin has fixed it.
+                message.write(
+                    {
+                        "state": "retry",
+                        "claimed_until": False,
+                        "last_error": str(error),
+                        "next_attempt_at": now + timedelta(seconds=message.endpoint_id.backoff_cap),
+                    }
+                )
+        return deliveries
+
+    def _prepare_delivery(self, source):
+        self.ensure_one()
+        endpoint = self.endpoint_id
+        event = cloudevents.build_event(
+            event_id=self.event_id,
+            source=source,
+            event_type=self.event_type_id.code,
+            data=json.loads(self.payload),
+            time=self.create_date,
+            subject=self.subject,
+            dataschema=self.event_type_id.dataschema_uri(),
+            extensions={"correlationid": self.correlation_id, "causationid": self.causation_id},
+        )
+        return Delivery(
+            message_id=self.id,
+            endpoint_id=endpoint.id,
+            url=endpoint.url,
+            timeout=endpoint.timeout,
+            body=cloudevents.to_bytes(event),
+            secrets=endpoint._signing_secrets(),
+            event_id=self.event_id,
+        )
+
+    @api.model
+    def _event_source(self):
+        params = self.env["ir.config_parameter"].sudo()
+        return params.get_param("mfg_integration.event_source") or "urn:odoo:%s" % params.get_param("database.uuid")
+
+    @api.model
+    def _release(self, delivery):
+        """Give back a claimed message, unattempted, for after the circuit's cooldown."""
+        endpoint = self.env["mfg.integration.endpoint"].browse(delivery.endpoint_id)
+        self.browse(delivery.message_id).write(
+            {"state": "retry", "next_attempt_at": endpoint.circuit_open_until, "claimed_until": False}
+        )
+
+    @api.model
+    def _with_serialization_retry(self, step, tries=5):
+        """Run a short write step again if a concurrent dispatcher updated the same endpoint
+        (Odoo's REPEATABLE READ transactions refuse such concurrent updates)."""
+        for attempt in range(tries):
+            try:
+                result = step()
+                self.env.flush_all()
+                return result
+            except pg_errors.SerializationFailure:
+                if attempt == tries - 1:
+                    raise
+                self.env.cr.rollback()
+                time.sleep(0.01 * (attempt + 1))
+
+    @api.model
+    def _record_result(self, delivery, result):
+        """Store the attempt and the message's new state; True when the endpoint's circuit opened."""
+        message = self.browse(delivery.message_id).with_context(tracking_disable=True)
+        endpoint = message.endpoint_id.with_context(tracking_disable=True)
+        now = fields.Datetime.now()
+        self.env["mfg.integration.attempt"].create(
+            {
+                "message_id": message.id,
+                "attempted_at": now,
+                "duration_ms": result.duration_ms,
+                "http_status": result.status or 0,
+                "response_excerpt": payload.excerpt(result.body or result.error),
+            }
+        )
+        outcome = backoff.classify_status(result.status) if result.status else "retry"
+        attempts = message.attempt_count + 1
+        vals = {
+            "attempt_count": attempts,
+            "claimed_until": False,
+            "last_http_status": result.status or 0,
+            "first_attempt_at": message.first_attempt_at or now,
+        }
+        circuit_opened = False
+        if outcome == "delivered":
+            vals.update(state="done", done_at=now, last_error=False, latency_ms=_ms_between(message.create_date, now))
+            endpoint._record_success()
+        elif outcome == "retry" and attempts < endpoint.max_attempts:
+            retry_after = backoff.parse_retry_after(result.headers.get("Retry-After"), now)
+            delay = backoff.next_delay(attempts, endpoint.backoff_base, endpoint.backoff_cap, retry_after)
+            vals.update(state="retry", next_attempt_at=now + timedelta(seconds=delay), last_error=_describe(result))
+            circuit_opened = endpoint._record_failure(now)
+        else:
+            vals.update(state="dead", last_error=_describe(result))
+            if outcome == "retry":
+                circuit_opened = endpoint._record_failure(now)
+        message.write(vals)
+        return circuit_opened
+
+    # -- support actions -----------------------------------------------------
+
+    def action_retry_now(self):
+        """Send again at once: failed, dead or waiting outbound messages."""
+        self._check_manager()
+        messages = self.filtered(lambda m: m.direction == "outbound" and m.state in ("retry", "dead", "pending"))
+        messages.write({"state": "pending", "next_attempt_at": fields.Datetime.now(), "attempt_count": 0})
+        for message in messages:
+            message.message_post(body=_("Retry requested by %(user)s.", user=self.env.user.name))
+        if messages:
+            self._trigger_dispatch_once()
+        return messages
+
+    def action_replay(self):
+        """A new delivery of the same event (same CloudEvents id) to the same endpoint."""
+        self._check_manager()
+        replays = self.browse()
+        for message in self.filtered(lambda m: m.direction == "outbound" and m.state in ("done", "dead", "cancelled")):
+            replays |= message.copy(
+                {
+                    "event_id": message.event_id,
+                    "state": "pending",
+                    "replay_of_id": message.id,
+                    "next_attempt_at": fields.Datetime.now(),
+                }
+            )
+            message.message_post(body=_("Replayed by %(user)s.", user=self.env.user.name))
+        if replays:
+            self._trigger_dispatch_once()
+        return replays
+
+    def action_cancel(self):
+        self._check_manager()
+        messages = self.filtered(lambda m: m.state in ("pending", "retry", "dead"))
+        messages.write({"state": "cancelled", "next_attempt_at": False})
+        for message in messages:
+            message.message_post(body=_("Cancelled by %(user)s.", user=self.env.user.name))
+        return messages
+
+    def copy_data(self, default=None):
+        # A copy is a new delivery: history, timings and results are not copied.
+        default = dict(default or {})
+        for name in ("attempt_count", "first_attempt_at", "done_at", "latency_ms", "last_error", "last_http_status"):
+            default.setdefault(name, False)
+        return super().copy_data(default)
+
+    # -- housekeeping --------------------------------------------------------
+
+    @api.model
+    def _cron_purge(self):
+        """Delete delivered/processed and cancelled messages older than the retention."""
+        days = int(self.env["ir.config_parameter"].sudo().get_param("mfg_integration.retention_days", 30))
+        limit_date = fields.Datetime.now() - timedelta(days=days)
+        old = self.search([("state", "in", ("done", "cancelled")), ("create_date", "<", limit_date)])
+        old.unlink()
+        return len(old)
+
+
+def _describe(result):
+    if result.status:
+        return _("HTTP %(status)s: %(body)s", status=result.status, body=payload.excerpt(result.body, 500))
+    return result.error
+
+
+def _ms_between(start, end):
+    return int((end - start).total_seconds() * 1000) if start else 0

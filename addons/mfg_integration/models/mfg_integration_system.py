@@ -1,0 +1,97 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class MfgIntegrationSystem(models.Model):
+    """An external system around the factory: MES, WMS, supplier portal, QMS..."""
+
+    _name = "mfg.integration.system"
+    _description = "External System"
+    _inherit = ["mail.thread"]
+    _order = "name"
+
+    name = fields.Char(required=True, tracking=True)
+    code = fields.Char(
+        required=True,
+        tracking=True,
+        help="Short unique code, used in event sources and code mappings.",
+    )
+    kind = fields.Selection(
+        [
+            ("mes", "MES / shop floor"),
+            ("wms", "WMS / 3PL"),
+            ("supplier", "Supplier portal / EDI"),
+            ("qms", "Quality system"),
+            ("other", "Other"),
+        ],
+        required=True,
+        default="mes",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    active = fields.Boolean(default=True)
+    responsible_user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        help="Receives the activities raised for this system's failures.",
+    )
+    user_ids = fields.One2many(
+        "res.users",
+        "mfg_system_id",
+        string="Technical Users",
+        help="Users whose API keys authenticate this system on the inbound API.",
+    )
+    endpoint_ids = fields.One2many("mfg.integration.endpoint", "system_id", string="Endpoints")
+    inbound_event_type_ids = fields.Many2many(
+        "mfg.integration.event.type",
+        string="Allowed Inbound Events",
+        domain=[("direction", "=", "inbound")],
+        help="Inbound event types this system may send; any other type is refused (403).",
+    )
+    async_processing = fields.Boolean(
+        help="Apply inbound events from a cron job and answer 202 at once.",
+    )
+    rate_limit_per_minute = fields.Integer(
+        default=600,
+        help="Inbound requests accepted per minute; more get 429 with Retry-After. 0: no limit.",
+    )
+    max_body_bytes = fields.Integer(
+        string="Max Body Size (bytes)",
+        default=1024 * 1024,
+        help="Inbound request bodies larger than this are refused (413).",
+    )
+    require_inbound_signature = fields.Boolean(
+        help="Inbound requests must carry a valid Standard Webhooks signature.",
+    )
+    inbound_secret_encrypted = fields.Text(copy=False, groups="base.group_system")
+    allow_lot_creation = fields.Boolean(
+        help="Inbound reports may create lots/serial numbers that do not exist yet.",
+    )
+    message_count = fields.Integer(compute="_compute_message_count")
+
+    _sql_constraints = [
+        ("code_company_unique", "unique(code, company_id)", "A system code must be unique per company."),
+    ]
+
+    @api.constrains("rate_limit_per_minute", "max_body_bytes")
+    def _check_limits(self):
+        for system in self:
+            if system.rate_limit_per_minute < 0 or system.max_body_bytes <= 0:
+                raise ValidationError(_("Rate limit must be positive or zero and body size positive."))
+
+    def _compute_message_count(self):
+        counts = dict(
+            self.env["mfg.integration.message"]._read_group(
+                [("system_id", "in", self.ids)], ["system_id"], ["__count"]
+            )
+        )
+        for system in self:
+            system.message_count = counts.get(system, 0)
+
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("mfg_integration.mfg_integration_message_action")
+        action["domain"] = [("system_id", "=", self.id)]
+        action["context"] = {}
+        return action

@@ -1,0 +1,5 @@
+from . import test_event_type
+from . import test_outbox
+from . import test_dispatcher
+from . import test_support_actions
+from . import test_api

@@ -1,0 +1,141 @@
+"""Shared set-up for the integration hub's tests."""
+
+import json
+import uuid
+
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.tests.common import BaseCase, TransactionCase, get_db_name
+
+from .receiver import Receiver
+
+ORDER_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["reference", "quantity"],
+    "additionalProperties": False,
+    "properties": {
+        "reference": {"type": "string", "minLength": 1},
+        "quantity": {"type": "number", "exclusiveMinimum": 0},
+    },
+}
+
+
+class IntegrationFixtures:
+    """Builders for systems, endpoints and event types; ``self.env`` is set by the case."""
+
+    def make_event_type(self, schema=None, direction="outbound", **vals):
+        code = vals.pop("code", f"mfg.test_{uuid.uuid4().hex[:10]}.happened.v1")
+        return self.env["mfg.integration.event.type"].create(
+            dict(
+                code=code,
+                name=code,
+                direction=direction,
+                json_schema=json.dumps(schema or ORDER_SCHEMA),
+                **vals,
+            )
+        )
+
+    def make_system(self, **vals):
+        code = vals.pop("code", f"SYS-{uuid.uuid4().hex[:8]}")
+        return self.env["mfg.integration.system"].create(dict(name=code, code=code, **vals))
+
+    def make_endpoint(self, system, url, event_types, **vals):
+        return self.env["mfg.integration.endpoint"].create(
+            dict(
+                name=f"{system.code} endpoint",
+                system_id=system.id,
+                url=url,
+                subscription_ids=[(0, 0, {"event_type_id": t.id}) for t in event_types],
+                **vals,
+            )
+        )
+
+    def make_partner(self, name="Test record"):
+        return self.env["res.partner"].create({"name": name})
+
+    def messages_of(self, endpoints):
+        return self.env["mfg.integration.message"].search([("endpoint_id", "in", endpoints.ids)], order="id")
+
+
+class IntegrationCase(TransactionCase, IntegrationFixtures):
+    """ORM tests in one rolled-back transaction (no dispatching: that needs commits)."""
+
+
+class CommittedCase(BaseCase, IntegrationFixtures):
+    """Tests whose transactions really commit: the outbox and the dispatcher are
+    about what happens at commit, rollback and between concurrent transactions.
+
+    Each test builds its own systems and event types and removes everything it
+    created; receivers are real HTTP servers on 127.0.0.1.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+
+    def setUp(self):
+        super().setUp()
+        self.cr = self.registry.cursor()
+        self.env = api.Environment(self.cr, SUPERUSER_ID, {})
+        self._systems = self.env["mfg.integration.system"]
+        self._event_types = self.env["mfg.integration.event.type"]
+        self.addCleanup(self._cleanup)
+
+    def make_system(self, **vals):
+        system = super().make_system(**vals)
+        self._systems |= system
+        return system
+
+    def make_event_type(self, schema=None, direction="outbound", **vals):
+        event_type = super().make_event_type(schema, direction, **vals)
+        self._event_types |= event_type
+        return event_type
+
+    def receiver(self, **kwargs):
+        receiver = Receiver(**kwargs).start()
+        self.addCleanup(receiver.stop)
+        return receiver
+
+    def new_env(self):
+        """An environment on a cursor of its own (another worker's transaction)."""
+        cr = self.registry.cursor()
+        self.addCleanup(cr.close)
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def dispatch(self, env=None):
+        """Run the dispatcher as the cron does, on its own cursor."""
+        env = env or self.new_env()
+        return env["mfg.integration.message"]._cron_dispatch(time_budget=30)
+
+    def make_due(self, messages):
+        """Bring retries forward to now, as if their backoff delay had passed."""
+        self.cr.execute(
+            "UPDATE mfg_integration_message SET next_attempt_at = now() at time zone 'utc' - interval '1 second'"
+            " WHERE id = ANY(%s) AND state = 'retry'",
+            [messages.ids],
+        )
+        self.cr.commit()
+        messages.invalidate_recordset()
+
+    def messages_of(self, endpoints):
+        self.cr.commit()  # a fresh snapshot: see what the dispatchers committed
+        return super().messages_of(endpoints)
+
+    def refresh(self, records):
+        self.cr.commit()  # end our snapshot so we see what other transactions committed
+        records.invalidate_recordset()
+        return records
+
+    def _cleanup(self):
+        self.cr.rollback()
+        endpoints = self._systems.endpoint_ids.with_context(active_test=False)
+        messages = self.env["mfg.integration.message"].search(
+            ["|", ("endpoint_id", "in", endpoints.ids), ("system_id", "in", self._systems.ids)]
+        )
+        messages.unlink()
+        self._systems.unlink()
+        self._event_types.unlink()
+        self.cr.commit()
+        self.cr.close()

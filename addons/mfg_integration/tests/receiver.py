@@ -1,0 +1,101 @@
+"""A real HTTP receiver on 127.0.0.1 for tests and benchmarks: it records what it gets
+and answers from a script (status, headers, delay), like an MES or a WMS would."""
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict
+    body: bytes
+    at: float
+
+    def json(self):
+        return json.loads(self.body)
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    headers: dict = field(default_factory=dict)
+    delay: float = 0.0
+    body: str = '{"ok": true}'
+
+
+class Receiver:
+    """``answers`` are used in order, then ``default`` for every further request."""
+
+    def __init__(self, default=None, port=0):
+        self.default = default or Answer()
+        self.answers = deque()
+        self.received = []
+        self.lock = threading.Lock()
+        self.port = port
+        self.server = None
+
+    # -- lifecycle ------------------------------------------------------------
+
+    def start(self):
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                answer = receiver._next_answer(Received(self.path, dict(self.headers), body, time.time()))
+                if answer.delay:
+                    time.sleep(answer.delay)
+                data = answer.body.encode()
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        """Close the port: the receiver is down, connections are refused."""
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    # -- script and records ---------------------------------------------------
+
+    def answer(self, *answers):
+        with self.lock:
+            self.answers.extend(answers)
+        return self
+
+    def _next_answer(self, received):
+        with self.lock:
+            self.received.append(received)
+            return self.answers.popleft() if self.answers else self.default
+
+    def events(self):
+        with self.lock:
+            return [item.json() for item in self.received]
+
+    def event_ids(self):
+        return [event["id"] for event in self.events()]

@@ -1,0 +1,198 @@
+# shellcheck shell=bash
+# Shared helpers for setup/test and setup/run. Source it; do not execute it.
+#
+# Globals set here: REPO, PG_BIN, PG_PORT, PG_PASSWORD, PG_SOCKET_DIR,
+# PG_STARTED_HERE (1 if start_cluster started the server, 0 if it reused it).
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+log() { printf '\033[1m[mfg]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[mfg] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Odoo is a prerequisite, never installed by these scripts.
+require_odoo() {
+    if ! python3 -c 'import odoo' >/dev/null 2>&1; then
+        die "Odoo 18 is not importable as \`odoo\`: install Odoo 18.0 (see README, Prerequisites)"
+    fi
+    python3 - <<'EOF' || die "Odoo 18.0 is required (see README, Prerequisites)"
+import sys, odoo.release as r
+sys.exit(0 if r.version_info[:2] == (18, 0) else 1)
+EOF
+}
+
+# Odoo's CLI. `python3 -m odoo` rather than the `odoo` console script: the
+# latter's pkg_resources check breaks on some setups (e.g. old setuptools vs
+# normalized dist-info names) although Odoo itself imports fine.
+run_odoo() { python3 -m odoo "$@"; }
+
+# Directory holding the PostgreSQL server binaries (initdb, pg_ctl), or "".
+_find_pg_bin() {
+    local dir
+    dir="$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)"
+    if [[ -n "$dir" && -x "$dir/initdb" ]]; then
+        echo "$dir"
+    elif command -v pg_config >/dev/null 2>&1 && [[ -x "$(pg_config --bindir)/initdb" ]]; then
+        pg_config --bindir
+    fi
+}
+
+# Sets PG_BIN; installs the Debian postgresql package if no server is found.
+ensure_postgres() {
+    PG_BIN="$(_find_pg_bin)"
+    if [[ -z "$PG_BIN" ]]; then
+        log "PostgreSQL server not found: installing it with apt-get"
+        [[ $EUID -eq 0 ]] || die "PostgreSQL server binaries missing; install the 'postgresql' package"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+        PG_BIN="$(_find_pg_bin)"
+        [[ -n "$PG_BIN" ]] || die "PostgreSQL server binaries still not found after apt-get install"
+    fi
+}
+
+# Runs a command as the cluster owner (initdb refuses root: use 'postgres').
+_as_pg() {
+    if [[ $EUID -eq 0 ]]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Superuser psql/createdb over the cluster's unix socket (trusted locally).
+pg_psql() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres "$@"; }
+pg_createdb() { "$PG_BIN/createdb" -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres "$@"; }
+
+# start_cluster DIR: create (once) and start a throw-away-tuned cluster in
+# DIR, listening on 127.0.0.1 only, with a superuser role 'odoo'.
+# Reuses an existing cluster in DIR (and its password); if it is already
+# running, reuses it as is.
+start_cluster() {
+    local dir="$1"
+    [[ -n "${PG_BIN:-}" ]] || ensure_postgres
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    PG_SOCKET_DIR="$dir/socket"
+    local data="$dir/pgdata" state="$dir/cluster.env"
+    if [[ ! -f "$data/PG_VERSION" ]]; then
+        mkdir -p "$data" "$PG_SOCKET_DIR"
+        [[ $EUID -ne 0 ]] || chown postgres: "$data" "$PG_SOCKET_DIR"
+        # Local socket: trust (the socket lives in DIR); TCP: password.
+        _as_pg "$PG_BIN/initdb" -D "$data" -U postgres -E UTF8 --locale=C.UTF-8 \
+            --auth-local=trust --auth-host=scram-sha-256 >"$dir/initdb.log" 2>&1 \
+            || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+        PG_PASSWORD="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+        printf 'PG_PASSWORD=%s\n' "$PG_PASSWORD" >"$state"
+        chmod 600 "$state"
+    fi
+    # shellcheck source=/dev/null
+    source "$state"
+    # shellcheck disable=SC2034  # read by the sourcing scripts
+    PG_STARTED_HERE=0
+    if _as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+        PG_PORT="$(sed -n 5p "$data/postmaster.pid" | tr -d ' ')"   # line 5: port
+        return 0
+    fi
+    PG_PORT="$(free_port)"
+    # shellcheck disable=SC2034
+    PG_STARTED_HERE=1
+    _as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start -o \
+        "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$PG_SOCKET_DIR \
+-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        >/dev/null || { tail -n 30 "$data/server.log" >&2; die "PostgreSQL did not start"; }
+    pg_psql -d postgres <<EOF
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'odoo') THEN
+    CREATE ROLE odoo SUPERUSER LOGIN PASSWORD '$PG_PASSWORD';
+  END IF;
+END \$\$;
+EOF
+}
+
+# stop_cluster DIR: fast shutdown; silent if not running.
+stop_cluster() {
+    local data="$1/pgdata"
+    if [[ -f "$data/postmaster.pid" ]]; then
+        _as_pg "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+}
+
+# Odoo's own addons dirs, comma-separated (<odoo>/addons, <odoo>/../addons).
+odoo_addons_path() {
+    python3 - <<'EOF'
+import os, odoo
+root = os.path.dirname(odoo.__file__)
+dirs = [os.path.join(root, "addons"), os.path.normpath(os.path.join(root, "..", "addons"))]
+print(",".join(d for d in dirs if os.path.isdir(d)))
+EOF
+}
+
+# write_odoo_conf FILE DATA_DIR [KEY=VALUE ...]: Odoo config for the running
+# cluster (PG_PORT, PG_PASSWORD). KEY=VALUE pairs add or override options.
+# MFG_EXTRA_ADDONS_PATH (comma-separated dirs) is prepended to addons_path.
+write_odoo_conf() {
+    local file="$1" data_dir="$2" addons_path key kv
+    shift 2
+    addons_path="$(odoo_addons_path),$REPO/addons"
+    [[ -z "${MFG_EXTRA_ADDONS_PATH:-}" ]] || addons_path="$MFG_EXTRA_ADDONS_PATH,$addons_path"
+    mkdir -p "$data_dir"
+    local -A opts=(
+        [db_host]=127.0.0.1
+        [db_port]="$PG_PORT"
+        [db_user]=odoo
+        [db_password]="$PG_PASSWORD"
+        [addons_path]="$addons_path"
+        [data_dir]="$data_dir"
+        [admin_passwd]="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+        [log_level]=warn
+        [without_demo]=all
+        [workers]=0
+        [max_cron_threads]=0
+        [list_db]=False
+        # Fernet key encrypting webhook secrets at rest (mfg_integration).
+        [mfg_integration_key_file]="$data_dir/mfg_integration.key"
+    )
+    for kv in "$@"; do opts[${kv%%=*}]="${kv#*=}"; done
+    {
+        echo "[options]"
+        for key in $(printf '%s\n' "${!opts[@]}" | sort); do
+            echo "$key = ${opts[$key]}"
+        done
+    } >"$file"
+    chmod 600 "$file"
+}
+
+# Comma-separated list of the suite's addons (override with MFG_ADDONS).
+list_addons() {
+    if [[ -n "${MFG_ADDONS:-}" ]]; then
+        echo "$MFG_ADDONS"
+        return 0
+    fi
+    local manifest names=()
+    for manifest in "$REPO"/addons/*/__manifest__.py; do
+        [[ -f "$manifest" ]] && names+=("$(basename "$(dirname "$manifest")")")
+    done
+    [[ ${#names[@]} -gt 0 ]] || die "no addon with a __manifest__.py under $REPO/addons"
+    (IFS=,; echo "${names[*]}")
+}
+
+# odoo_install CONF DB MODE ADDONS LOGFILE: run `odoo -MODE ADDONS
+# --stop-after-init` (MODE i or u) and fail loudly on a non-zero exit or on
+# ERROR/CRITICAL lines in the log (returns 1).
+odoo_install() {
+    local conf="$1" db="$2" mode="$3" addons="$4" logfile="$5" rc=0 errors
+    log "odoo -$mode $addons on database $db (log: $logfile)"
+    run_odoo -c "$conf" -d "$db" "-$mode" "$addons" --stop-after-init --no-http \
+        --log-level=warn --logfile="$logfile" || rc=$?
+    errors="$(grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$logfile" || true)"
+    if [[ $rc -ne 0 || -n "$errors" ]]; then
+        printf '%s\n' "----- install log (last 80 lines) -----" >&2
+        tail -n 80 "$logfile" >&2
+        [[ -z "$errors" ]] || printf -- '----- ERROR/CRITICAL lines -----\n%s\n' "$errors" >&2
+        printf '\033[1;31m[mfg] ERROR:\033[0m %s\n' "installing/updating '$addons' on $db failed (exit status $rc)" >&2
+        return 1
+    fi
+    grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ WARNING ' "$logfile" | sed 's/^/[mfg] install warning: /' >&2 || true
+}
