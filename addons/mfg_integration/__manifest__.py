@@ -27,5 +27,4 @@
         "views/mfg_integration_inbound_views.xml",
     ],
     "application": True,
-    "installable": True,
 }

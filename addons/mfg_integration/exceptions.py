@@ -19,9 +19,10 @@ class MfgUnknownCode(MfgBusinessError):
     """An external code has no mapping and no fallback match."""
 
     def __init__(self, kind, code, path=None):
-        super().__init__(
-            _("Unknown %(kind)s code %(code)r: add a code mapping for this system.", kind=kind, code=code),
-            path=path,
+        # No environment here: _() finds the language from the caller's frame.
+        message = _(  # pylint: disable=prefer-env-translation
+            "Unknown %(kind)s code %(code)r: add a code mapping for this system.", kind=kind, code=code
         )
+        super().__init__(message, path=path)
         self.kind = kind
         self.code = code

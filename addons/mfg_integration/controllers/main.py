@@ -140,7 +140,7 @@ class MfgIntegrationApi(http.Controller):
         if outcome:
             return _respond(outcome)
         key = request.httprequest.headers.get("Idempotency-Key") or None
-        if key is not None and len(key) > 200:
+        if key is not None and (len(key) > 200 or "\x00" in key):
             return _respond(
                 problem_outcome(
                     422, _("Invalid idempotency key"), _("Idempotency-Key is limited to 200 characters."),

@@ -6,7 +6,9 @@ import re
 from .timeconv import parse_rfc3339, to_rfc3339
 
 CONTENT_TYPE = "application/cloudevents+json"
-CORE_ATTRIBUTES = {"specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema", "data", "data_base64"}
+CORE_ATTRIBUTES = {
+    "specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema", "data", "data_base64",
+}
 EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
 
 

@@ -36,7 +36,9 @@ def _validator(schema_text):
 
 def schema_errors(schema, instance):
     validator = _validator(json.dumps(schema, sort_keys=True))
-    errors = [{"path": _pointer(error.absolute_path), "message": error.message} for error in validator.iter_errors(instance)]
+    errors = [
+        {"path": _pointer(error.absolute_path), "message": error.message} for error in validator.iter_errors(instance)
+    ]
     return sorted(errors, key=lambda error: (error["path"], error["message"]))
 
 

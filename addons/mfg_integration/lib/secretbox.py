@@ -23,19 +23,20 @@ class SecretBox:
             raise ValueError("cannot decrypt: wrong key or corrupted value") from error
 
 
+def _read_key(path):
+    with open(path, "rb") as key_file:
+        return key_file.read().strip()
+
+
 def load_or_create_key(path):
-    try:
-        with open(path, "rb") as key_file:
-            return key_file.read().strip()
-    except FileNotFoundError:
-        pass
+    if os.path.exists(path):
+        return _read_key(path)
     key = generate_key()
     try:
         # O_EXCL: when two processes race, one creates the key and the other reads it.
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        with open(path, "rb") as key_file:
-            return key_file.read().strip()
+        return _read_key(path)
     with os.fdopen(descriptor, "wb") as key_file:
         key_file.write(key)
     return key

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..exceptions import MfgUnknownCode
@@ -61,7 +61,7 @@ class MfgIntegrationCodeMapping(models.Model):
             expected = KIND_MODELS.get(mapping.kind)
             if mapping.target_ref and mapping.target_ref._name != expected:
                 raise ValidationError(
-                    _("A %(kind)s code must map to a %(model)s record.", kind=mapping.kind, model=expected)
+                    self.env._("A %(kind)s code must map to a %(model)s record.", kind=mapping.kind, model=expected)
                 )
 
     @api.model

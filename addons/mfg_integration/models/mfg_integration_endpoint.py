@@ -1,7 +1,7 @@
 from datetime import timedelta
 from urllib.parse import urlparse
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..lib import backoff, signing
@@ -79,19 +79,19 @@ class MfgIntegrationEndpoint(models.Model):
         for endpoint in self:
             parsed = urlparse(endpoint.url or "")
             if parsed.scheme not in ("http", "https") or not parsed.netloc:
-                raise ValidationError(_("Endpoint URL %(url)s must be an http(s) URL.", url=endpoint.url))
+                raise ValidationError(self.env._("Endpoint URL %(url)s must be an http(s) URL.", url=endpoint.url))
 
     @api.constrains("timeout", "max_attempts", "backoff_base", "backoff_cap", "circuit_threshold")
     def _check_policy(self):
         for endpoint in self:
             if endpoint.timeout <= 0 or endpoint.timeout > 120:
-                raise ValidationError(_("Timeout must be between 0 and 120 seconds."))
+                raise ValidationError(self.env._("Timeout must be between 0 and 120 seconds."))
             if endpoint.max_attempts < 1:
-                raise ValidationError(_("Max attempts must be at least 1."))
+                raise ValidationError(self.env._("Max attempts must be at least 1."))
             if endpoint.backoff_base <= 0 or endpoint.backoff_cap < endpoint.backoff_base:
-                raise ValidationError(_("Backoff base must be positive and not above the cap."))
+                raise ValidationError(self.env._("Backoff base must be positive and not above the cap."))
             if endpoint.circuit_threshold < 1:
-                raise ValidationError(_("Circuit threshold must be at least 1."))
+                raise ValidationError(self.env._("Circuit threshold must be at least 1."))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -152,7 +152,7 @@ class MfgIntegrationEndpoint(models.Model):
         # except as HMAC signatures.
         endpoint = self.sudo()
         if not endpoint.secret_encrypted:
-            raise UserError(_("Endpoint %(name)s has no signing secret.", name=self.display_name))
+            raise UserError(self.env._("Endpoint %(name)s has no signing secret.", name=self.display_name))
         secrets = [box.decrypt(endpoint.secret_encrypted)]
         if endpoint.previous_secret_encrypted and endpoint.previous_secret_expires_at and (
             endpoint.previous_secret_expires_at > fields.Datetime.now()
@@ -166,12 +166,12 @@ class MfgIntegrationEndpoint(models.Model):
         self.env["mfg.integration.message"]._check_manager()
         secret = signing.generate_secret()
         self._store_secret(secret, keep_previous=True)
-        self.message_post(body=_("Signing secret rotated by %(user)s.", user=self.env.user.name))
+        self.message_post(body=self.env._("Signing secret rotated by %(user)s.", user=self.env.user.name))
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": _("New signing secret (shown only once)"),
+                "title": self.env._("New signing secret (shown only once)"),
                 "message": secret,
                 "sticky": True,
                 "type": "warning",
@@ -192,8 +192,8 @@ class MfgIntegrationEndpoint(models.Model):
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": _("Test event queued"),
-                "message": _("The dispatcher sends it within seconds; see the endpoint's messages."),
+                "title": self.env._("Test event queued"),
+                "message": self.env._("The dispatcher sends it within seconds; see the endpoint's messages."),
                 "type": "success",
             },
         }

@@ -1,7 +1,7 @@
 import json
 import re
 
-from odoo import _, api, fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from ..lib import schema as schema_lib
@@ -57,7 +57,7 @@ class MfgIntegrationEventType(models.Model):
         for event_type in self:
             if not EVENT_TYPE_CODE.match(event_type.code):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Event type code %(code)s must look like "
                         "mfg.<entity>.<event>.v<major>.",
                         code=event_type.code,
@@ -71,7 +71,7 @@ class MfgIntegrationEventType(models.Model):
                 schema_lib.check_schema(json.loads(event_type.json_schema))
             except (ValueError, schema_lib.SchemaViolation) as error:
                 raise ValidationError(
-                    _("Invalid JSON Schema for %(code)s: %(error)s", code=event_type.code, error=error)
+                    self.env._("Invalid JSON Schema for %(code)s: %(error)s", code=event_type.code, error=error)
                 ) from error
 
     @api.constrains("direction", "handler_model", "handler_method")
@@ -80,7 +80,7 @@ class MfgIntegrationEventType(models.Model):
             model = self.env.get(event_type.handler_model)
             if model is None or not hasattr(model, event_type.handler_method or ""):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Handler %(model)s.%(method)s of %(code)s does not exist.",
                         model=event_type.handler_model,
                         method=event_type.handler_method,

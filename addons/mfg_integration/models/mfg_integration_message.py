@@ -78,7 +78,9 @@ class MfgIntegrationMessage(models.Model):
     )
     state = fields.Selection(STATES, required=True, default="pending", index=True)
     subject = fields.Char(readonly=True, help="What the event is about, e.g. the order reference.")
-    payload = fields.Text(readonly=True, help="Canonical JSON of the event data (outbound) or of the received event (inbound).")
+    payload = fields.Text(
+        readonly=True, help="Canonical JSON of the event data (outbound) or of the received event (inbound)."
+    )
     payload_sha256 = fields.Char(string="Payload SHA-256", readonly=True)
     payload_pretty = fields.Text(compute="_compute_payload_pretty", string="Payload (formatted)")
     res_model = fields.Char(string="Record Model", index=True, readonly=True)
@@ -145,7 +147,7 @@ class MfgIntegrationMessage(models.Model):
 
     def _check_manager(self):
         if not self.env.user.has_group("mfg_integration.group_mfg_integration_manager"):
-            raise AccessError(_("Only Integration Managers may do this."))
+            raise AccessError(self.env._("Only Integration Managers may do this."))
 
     # -- outbox --------------------------------------------------------------
 
@@ -161,7 +163,7 @@ class MfgIntegrationMessage(models.Model):
         # action may fan out to; the user's right on ``record`` was checked by the caller.
         event_type = self.env["mfg.integration.event.type"].sudo()._get_by_code(event_type_code, "outbound")
         if not event_type:
-            raise UserError(_("Unknown outbound event type %(code)s.", code=event_type_code))
+            raise UserError(self.env._("Unknown outbound event type %(code)s.", code=event_type_code))
         event_type.ensure_valid(data)
         if endpoints is None:
             endpoints = self._subscribed_endpoints(event_type, record)
@@ -186,7 +188,12 @@ class MfgIntegrationMessage(models.Model):
         # their content comes from our mappers, not from user input.
         messages = self.sudo().with_context(tracking_disable=True).create(
             [
-                dict(common, endpoint_id=endpoint.id, system_id=endpoint.system_id.id, company_id=endpoint.company_id.id)
+                dict(
+                    common,
+                    endpoint_id=endpoint.id,
+                    system_id=endpoint.system_id.id,
+                    company_id=endpoint.company_id.id,
+                )
                 for endpoint in endpoints
             ]
         )
@@ -256,7 +263,8 @@ class MfgIntegrationMessage(models.Model):
         sent = 0
         while time.monotonic() < deadline:
             deliveries = self._claim_due(batch_size)
-            self.env.cr.commit()
+            # Commit the claim: the leases must be visible to other dispatchers before we send.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
             if not deliveries:
                 break
             opened_circuits = set()
@@ -268,7 +276,8 @@ class MfgIntegrationMessage(models.Model):
                     if self._with_serialization_retry(lambda d=delivery, r=result: self._record_result(d, r)):
                         opened_circuits.add(delivery.endpoint_id)
                     sent += 1
-                self.env.cr.commit()
+                # One commit per delivery: a crash never forgets a delivery that was recorded.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         return sent
 
     @api.model
@@ -357,7 +366,7 @@ class MfgIntegrationMessage(models.Model):
     @api.model
     def _event_source(self):
         params = self.env["ir.config_parameter"].sudo()
-        return params.get_param("mfg_integration.event_source") or "urn:odoo:%s" % params.get_param("database.uuid")
+        return params.get_param("mfg_integration.event_source") or f"urn:odoo:{params.get_param('database.uuid')}"
 
     @api.model
     def _release(self, delivery):
@@ -429,7 +438,7 @@ class MfgIntegrationMessage(models.Model):
         messages = self.filtered(lambda m: m.direction == "outbound" and m.state in ("retry", "dead", "pending"))
         messages.write({"state": "pending", "next_attempt_at": fields.Datetime.now(), "attempt_count": 0})
         for message in messages:
-            message.message_post(body=_("Retry requested by %(user)s.", user=self.env.user.name))
+            message.message_post(body=self.env._("Retry requested by %(user)s.", user=self.env.user.name))
         if messages:
             self._trigger_dispatch_once()
         return messages
@@ -447,7 +456,7 @@ class MfgIntegrationMessage(models.Model):
                     "next_attempt_at": fields.Datetime.now(),
                 }
             )
-            message.message_post(body=_("Replayed by %(user)s.", user=self.env.user.name))
+            message.message_post(body=self.env._("Replayed by %(user)s.", user=self.env.user.name))
         if replays:
             self._trigger_dispatch_once()
         return replays
@@ -457,7 +466,7 @@ class MfgIntegrationMessage(models.Model):
         messages = self.filtered(lambda m: m.state in ("pending", "retry", "dead"))
         messages.write({"state": "cancelled", "next_attempt_at": False})
         for message in messages:
-            message.message_post(body=_("Cancelled by %(user)s.", user=self.env.user.name))
+            message.message_post(body=self.env._("Cancelled by %(user)s.", user=self.env.user.name))
         return messages
 
     def copy_data(self, default=None):
@@ -481,7 +490,10 @@ class MfgIntegrationMessage(models.Model):
 
 def _describe(result):
     if result.status:
-        return _("HTTP %(status)s: %(body)s", status=result.status, body=payload.excerpt(result.body, 500))
+        # No environment in a module function: _() finds the language from the caller's frame.
+        return _(  # pylint: disable=prefer-env-translation
+            "HTTP %(status)s: %(body)s", status=result.status, body=payload.excerpt(result.body, 500)
+        )
     return result.error
 
 

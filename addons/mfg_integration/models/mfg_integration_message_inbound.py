@@ -193,6 +193,15 @@ class MfgIntegrationMessage(models.Model):
                 slug="invalid-event",
                 errors=[{"path": "", "message": _("expected a JSON object")}],
             )
+        nul_path = _nul_path(event)
+        if nul_path is not None:
+            return problem_outcome(
+                422,
+                _("Invalid event"),
+                _("Strings may not contain NUL characters."),
+                slug="invalid-event",
+                errors=[{"path": nul_path, "message": _("contains a NUL character")}],
+            )
         errors = cloudevents.envelope_errors(event)
         if "time" not in event:
             errors.append({"path": "/time", "message": _("'time' is a required property")})
@@ -393,7 +402,7 @@ class MfgIntegrationMessage(models.Model):
             outcome = problem_outcome(
                 422, _("Event cannot be applied"), error.args[0], slug="business-error", errors=errors
             )
-        except Exception as error:  # noqa: BLE001 - kept in the inbox, visible to support
+        except Exception as error:
             _logger.exception("Inbound message %s (%s) failed", message.id, event_type.code)
             outcome = problem_outcome(
                 500,
@@ -451,7 +460,7 @@ class MfgIntegrationMessage(models.Model):
 
     def _inbound_notify_failure(self, error):
         """Hook: raise an activity for the system's responsible (domain addons may extend)."""
-        return None
+        return
 
     def _inbound_replay(self):
         self.ensure_one()
@@ -611,6 +620,27 @@ class MfgIntegrationMessage(models.Model):
             )
         )
         return self.action_inbound_reprocess()
+
+
+def _nul_path(value, path=""):
+    """JSON pointer of the first string (or member name) containing NUL, which
+    PostgreSQL cannot store; None when there is none."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}/{key.replace('~', '~0').replace('/', '~1')}"
+            if "\x00" in key:
+                return child
+            found = _nul_path(item, child)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}/{index}")
+            if found is not None:
+                return found
+    return None
 
 
 def _claimed_by_this_request():

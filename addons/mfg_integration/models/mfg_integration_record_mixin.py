@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 # The worst open state of a record's messages decides its badge.
 STATUS_BY_STATE = {"dead": "failed", "retry": "failed", "pending": "pending", "in_progress": "pending"}
@@ -36,7 +36,7 @@ class MfgIntegrationRecordMixin(models.AbstractModel):
     @api.model
     def _search_mfg_integration_status(self, operator, value):
         if operator not in ("=", "!=") or value not in ("failed", "pending"):
-            raise NotImplementedError(_("Only 'Integration failed/pending' can be searched."))
+            raise NotImplementedError(self.env._("Only 'Integration failed/pending' can be searched."))
         states = [state for state, status in STATUS_BY_STATE.items() if status == value]
         # sudo: see _compute_mfg_integration_status
         messages = self.env["mfg.integration.message"].sudo()._read_group(

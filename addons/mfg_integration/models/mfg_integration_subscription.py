@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.safe_eval import safe_eval
 
@@ -34,9 +34,9 @@ class MfgIntegrationSubscription(models.Model):
             try:
                 domain = safe_eval(subscription.filter_domain or "[]")
             except Exception as error:
-                raise ValidationError(_("Invalid filter: %(error)s", error=error)) from error
+                raise ValidationError(self.env._("Invalid filter: %(error)s", error=error)) from error
             if not isinstance(domain, list):
-                raise ValidationError(_("A filter must be a domain (a list)."))
+                raise ValidationError(self.env._("A filter must be a domain (a list)."))
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -78,7 +78,7 @@ class MfgIntegrationSystem(models.Model):
     def _check_limits(self):
         for system in self:
             if system.rate_limit_per_minute < 0 or system.max_body_bytes <= 0:
-                raise ValidationError(_("Rate limit must be positive or zero and body size positive."))
+                raise ValidationError(self.env._("Rate limit must be positive or zero and body size positive."))
 
     def _compute_message_count(self):
         counts = dict(

@@ -1,3 +1,5 @@
+# These tests commit on purpose: the outbox and the dispatcher are about commits and rollbacks.
+# pylint: disable=invalid-commit
 """Shared set-up for the integration hub's tests."""
 
 import json

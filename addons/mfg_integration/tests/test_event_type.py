@@ -1,6 +1,6 @@
 import json
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..lib.schema import SchemaViolation
 from .common import IntegrationCase
@@ -31,7 +31,7 @@ class TestEventType(IntegrationCase):
         self.assertFalse(self.messages_of(endpoint))
 
     def test_unknown_event_type_is_refused(self):
-        with self.assertRaises(Exception):
+        with self.assertRaises(UserError):
             self.env["mfg.integration.message"].emit("mfg.nothing.here.v1", self.make_partner(), {})
 
     def test_ping_schema_is_loaded_from_its_file(self):

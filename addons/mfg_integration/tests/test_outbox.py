@@ -1,3 +1,5 @@
+# These tests commit on purpose: the outbox and the dispatcher are about commits and rollbacks.
+# pylint: disable=invalid-commit
 from .common import CommittedCase, IntegrationCase
 
 ORDER = {"reference": "WH/MO/00012", "quantity": 5.0}

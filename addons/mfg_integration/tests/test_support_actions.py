@@ -1,3 +1,5 @@
+# These tests commit on purpose: the outbox and the dispatcher are about commits and rollbacks.
+# pylint: disable=invalid-commit
 from datetime import timedelta
 
 from odoo import fields
