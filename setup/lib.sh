@@ -98,9 +98,12 @@ start_cluster() {
     PG_PORT="$(free_port)"
     # shellcheck disable=SC2034
     PG_STARTED_HERE=1
+    # Throw-away clusters skip durability; MFG_PG_DURABLE=1 (setup/run, setup/bench) keeps PostgreSQL's defaults.
+    local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [[ "${MFG_PG_DURABLE:-0}" != 1 ]] || durability=""
     _as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start -o \
         "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$PG_SOCKET_DIR \
--c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+$durability -c max_connections=200" \
         >/dev/null || { tail -n 30 "$data/server.log" >&2; die "PostgreSQL did not start"; }
     pg_psql -d postgres <<EOF
 DO \$\$ BEGIN

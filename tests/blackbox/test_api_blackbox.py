@@ -39,7 +39,7 @@ print("RESULT" + json.dumps({"key": key, "system_id": system.id, "code": code}))
 def external_system(odoo_server):
     out = odoo_server.odoo_shell(SETUP)
     line = next(line for line in out.splitlines() if line.startswith("RESULT"))
-    return json.loads(line[len("RESULT"):])
+    return json.loads(line[len("RESULT") :])
 
 
 @pytest.fixture
@@ -201,7 +201,8 @@ def test_same_key_while_first_request_applies_is_409(odoo_server, session, exter
         assert third.headers["Idempotent-Replayed"] == "true"
         with watcher.cursor() as wcr:
             wcr.execute(
-                "SELECT attempt_count, state FROM mfg_integration_message WHERE system_id = %s AND idempotency_key = %s",
+                "SELECT attempt_count, state FROM mfg_integration_message"
+                " WHERE system_id = %s AND idempotency_key = %s",
                 [external_system["system_id"], event["id"]],
             )
             assert wcr.fetchall() == [(1, "done")]

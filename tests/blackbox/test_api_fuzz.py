@@ -17,7 +17,7 @@ def fuzz_key(odoo_server):
     # No rate limit for this system: the fuzzer would otherwise mostly see 429s.
     out = odoo_server.odoo_shell(SETUP + "\nsystem.rate_limit_per_minute = 0\n")
     line = next(line for line in out.splitlines() if line.startswith("RESULT"))
-    return json.loads(line[len("RESULT"):])["key"]
+    return json.loads(line[len("RESULT") :])["key"]
 
 
 @pytest.fixture

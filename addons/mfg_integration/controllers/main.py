@@ -143,7 +143,9 @@ class MfgIntegrationApi(http.Controller):
         if key is not None and (len(key) > 200 or "\x00" in key):
             return _respond(
                 problem_outcome(
-                    422, _("Invalid idempotency key"), _("Idempotency-Key is limited to 200 characters."),
+                    422,
+                    _("Invalid idempotency key"),
+                    _("Idempotency-Key is limited to 200 characters."),
                     slug="invalid-idempotency-key",
                 )
             )

@@ -157,7 +157,7 @@ def build_document(event_types, server_url=None, title="Manufacturing Integratio
         if description:
             data_schema.setdefault("description", description)
         schemas[name] = data_schema
-        envelope_name = "event." + name[len("data."):]
+        envelope_name = "event." + name[len("data.") :]
         schemas[envelope_name] = dict(
             _envelope(event_type["code"], f"#/components/schemas/{name}"),
             title=event_type["code"],
@@ -258,9 +258,7 @@ def build_document(event_types, server_url=None, title="Manufacturing Integratio
                     "responses": {
                         "207": {
                             "description": "One result per event, in order.",
-                            "content": {
-                                "application/json": {"schema": {"$ref": "#/components/schemas/BatchResult"}}
-                            },
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchResult"}}},
                         },
                         **common_errors,
                     },
@@ -276,9 +274,7 @@ def build_document(event_types, server_url=None, title="Manufacturing Integratio
                     "responses": {
                         "200": {
                             "description": "The message.",
-                            "content": {
-                                "application/json": {"schema": {"$ref": "#/components/schemas/Message"}}
-                            },
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}},
                         },
                         "401": common_errors["401"],
                         "403": common_errors["403"],
@@ -292,9 +288,7 @@ def build_document(event_types, server_url=None, title="Manufacturing Integratio
                     "operationId": "getOpenApi",
                     "summary": "This document",
                     "security": [],
-                    "responses": {
-                        "200": {"description": "OpenAPI 3.1 document.", "content": {"application/json": {}}}
-                    },
+                    "responses": {"200": {"description": "OpenAPI 3.1 document.", "content": {"application/json": {}}}},
                 }
             },
         },

@@ -50,7 +50,10 @@ class IrHttp(models.AbstractModel):
             if isinstance(exception, werkzeug.exceptions.MethodNotAllowed) and exception.valid_methods:
                 headers["Allow"] = ", ".join(exception.valid_methods)
             return problem_response(
-                exception.code, exception.name, exception.description, slug=exception.name.lower().replace(" ", "-"),
+                exception.code,
+                exception.name,
+                exception.description,
+                slug=exception.name.lower().replace(" ", "-"),
                 headers=headers,
             )
         if isinstance(exception, AccessError):

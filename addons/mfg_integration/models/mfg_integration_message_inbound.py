@@ -80,7 +80,9 @@ class MfgIntegrationMessage(models.Model):
     original_payload = fields.Text(
         readonly=True, help="Inbound: the event as received, kept when support edits the payload."
     )
-    original_payload_pretty = fields.Text(compute="_compute_original_payload_pretty", string="Original Payload (formatted)")
+    original_payload_pretty = fields.Text(
+        compute="_compute_original_payload_pretty", string="Original Payload (formatted)"
+    )
     result_json = fields.Text(string="Result", readonly=True, help="Inbound: records created or changed.")
     response_status = fields.Integer(
         string="Response Status", readonly=True, help="Inbound: HTTP status answered (replayed on a retry)."
@@ -290,7 +292,9 @@ class MfgIntegrationMessage(models.Model):
                     "payload": text,
                     "payload_sha256": digest,
                     "idempotency_key": key,
-                    "correlation_id": extensions_correlation if isinstance(extensions_correlation, str) else event["id"],
+                    "correlation_id": extensions_correlation
+                    if isinstance(extensions_correlation, str)
+                    else event["id"],
                     "causation_id": event.get("causationid") if isinstance(event.get("causationid"), str) else False,
                     "next_attempt_at": fields.Datetime.now(),
                 }
@@ -465,10 +469,14 @@ class MfgIntegrationMessage(models.Model):
     def _inbound_replay(self):
         self.ensure_one()
         message = self.sudo()
-        body = json.loads(message.response_body) if message.response_body else {
-            "message_id": message.id,
-            "status": STATUS_NAMES.get(message.state, message.state),
-        }
+        body = (
+            json.loads(message.response_body)
+            if message.response_body
+            else {
+                "message_id": message.id,
+                "status": STATUS_NAMES.get(message.state, message.state),
+            }
+        )
         headers = {"Idempotent-Replayed": "true"}
         status = message.response_status or 200
         if status >= 400:
@@ -594,9 +602,10 @@ class MfgIntegrationMessage(models.Model):
         problems += self.event_type_id.schema_errors(new_event.get("data"), prefix="/data")
         if problems:
             raise UserError(
-                _("The edited event is invalid:\n%(errors)s", errors="\n".join(
-                    f"{p['path'] or '/'}: {p['message']}" for p in problems
-                ))
+                _(
+                    "The edited event is invalid:\n%(errors)s",
+                    errors="\n".join(f"{p['path'] or '/'}: {p['message']}" for p in problems),
+                )
             )
         old_text = self.payload
         new_text = payload.canonical_json(new_event)
@@ -608,9 +617,7 @@ class MfgIntegrationMessage(models.Model):
         # sudo: payload is read-only in the UI; managers change it only through here.
         self.sudo().write(vals)
         self.message_post(
-            body=Markup(
-                "<p>%s</p><p><b>%s</b></p><pre>%s</pre><p><b>%s</b></p><pre>%s</pre>"
-            )
+            body=Markup("<p>%s</p><p><b>%s</b></p><pre>%s</pre><p><b>%s</b></p><pre>%s</pre>")
             % (
                 _("Payload edited by %(user)s.", user=self.env.user.name),
                 _("Before"),

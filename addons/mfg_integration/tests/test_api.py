@@ -8,9 +8,10 @@ from datetime import timedelta
 from openapi_spec_validator import validate
 
 from odoo import fields
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from ..lib import signing
+from ..lib import payload, signing
 
 API = "/api/mfg/v1"
 TYPE = "mfg.integration.code_mapping.reported.v1"
@@ -97,7 +98,8 @@ class TestInboundEvents(InboundApiCase):
         self.assertEqual(mapping.target_ref, self.product)
         self.assertEqual(mapping.external_code, "MES-WID")
         self.assertEqual(
-            body["result"], {"records": [{"model": "mfg.integration.code.mapping", "id": mapping.id, "name": "MES-WID"}]}
+            body["result"],
+            {"records": [{"model": "mfg.integration.code.mapping", "id": mapping.id, "name": "MES-WID"}]},
         )
         self.assertEqual(message.state, "done")
         self.assertEqual(message.event_id, event["id"])
@@ -143,8 +145,6 @@ class TestInboundEvents(InboundApiCase):
         # A request that stored the message and is still applying it (its lease runs);
         # the truly concurrent case runs against a real server in tests/blackbox.
         event = self.event()
-        from ..lib import payload
-
         text = payload.canonical_json(event)
         self.env["mfg.integration.message"].create(
             {
@@ -168,8 +168,6 @@ class TestInboundEvents(InboundApiCase):
     def test_stale_in_progress_message_is_taken_over(self):
         """The request that stored it died (lease over): a retry applies it."""
         event = self.event()
-        from ..lib import payload
-
         text = payload.canonical_json(event)
         message = self.env["mfg.integration.message"].create(
             {
@@ -246,6 +244,11 @@ class TestInboundErrors(InboundApiCase):
         self.assertProblem(self.post(None, raw='{"a": NaN}'), 400, "malformed-json")
         self.assertFalse(self.messages())
 
+    def test_nul_characters_are_refused(self):
+        body = self.assertProblem(self.post(self.event(external_code="A\u0000B")), 422, "invalid-event")
+        self.assertEqual(body["errors"][0]["path"], "/data/external_code")
+        self.assertFalse(self.messages())
+
     def test_unsupported_content_type_is_415(self):
         self.assertProblem(self.post(self.event(), content_type="text/plain"), 415)
 
@@ -301,7 +304,11 @@ class TestInboundErrors(InboundApiCase):
 
     def test_user_without_system_is_403(self):
         user = new_test_user(self.env, login="no-system-user", groups="base.group_user")
-        key = self.env["res.users.apikeys"].with_user(user)._generate(None, "x", fields.Datetime.now() + timedelta(days=1))
+        key = (
+            self.env["res.users.apikeys"]
+            .with_user(user)
+            ._generate(None, "x", fields.Datetime.now() + timedelta(days=1))
+        )
         self.assertProblem(self.post(self.event(), key=key), 403, "no-system")
 
     def test_event_type_not_allowed_is_403(self):
@@ -337,7 +344,11 @@ class TestInboundBatchAndQueries(InboundApiCase):
         bad_schema["data"] = {"kind": "product"}
         unknown = self.event(external_code="E3", odoo_code="NOPE")
         later = self.event(external_code="E4")
-        response = self.post([ok, bad_schema, unknown, later, "junk"], path="/events/batch", content_type="application/cloudevents-batch+json")
+        response = self.post(
+            [ok, bad_schema, unknown, later, "junk"],
+            path="/events/batch",
+            content_type="application/cloudevents-batch+json",
+        )
         self.assertEqual(response.status_code, 207, response.text)
         results = response.json()["results"]
         self.assertEqual([r["index"] for r in results], [0, 1, 2, 3, 4])
@@ -348,14 +359,24 @@ class TestInboundBatchAndQueries(InboundApiCase):
         self.assertEqual(set(self.mappings().mapped("external_code")), {"MES-WID", "E4"})
         self.assertEqual(self.messages().mapped("state"), ["done", "dead", "done"])
 
-        again = self.post([ok, later], path="/events/batch", content_type="application/cloudevents-batch+json").json()["results"]
+        again = self.post([ok, later], path="/events/batch", content_type="application/cloudevents-batch+json").json()[
+            "results"
+        ]
         self.assertEqual([r["replayed"] for r in again], [True, True])
         self.assertEqual(again[0]["body"], results[0]["body"])
 
     def test_batch_limits(self):
-        self.assertProblem(self.post(self.event(), path="/events/batch", content_type="application/cloudevents-batch+json"), 422, "invalid-batch")
+        self.assertProblem(
+            self.post(self.event(), path="/events/batch", content_type="application/cloudevents-batch+json"),
+            422,
+            "invalid-batch",
+        )
         events = [self.event() for _ in range(501)]
-        self.assertProblem(self.post(events, path="/events/batch", content_type="application/cloudevents-batch+json"), 422, "invalid-batch")
+        self.assertProblem(
+            self.post(events, path="/events/batch", content_type="application/cloudevents-batch+json"),
+            422,
+            "invalid-batch",
+        )
 
     def test_get_message_of_own_system_only(self):
         message_id = self.post(self.event()).json()["message_id"]
@@ -408,11 +429,7 @@ class TestInboundSupport(InboundApiCase):
     def test_edit_payload_and_reprocess(self):
         message = self.failed_message(odoo_code="wid-1 ")
         original = message.payload
-        wizard = (
-            self.env["mfg.integration.payload.edit.wizard"]
-            .with_context(default_message_id=message.id)
-            .create({})
-        )
+        wizard = self.env["mfg.integration.payload.edit.wizard"].with_context(default_message_id=message.id).create({})
         event = json.loads(wizard.payload)
         event["data"]["odoo_code"] = "WID-1"
         wizard.payload = json.dumps(event)
@@ -430,7 +447,7 @@ class TestInboundSupport(InboundApiCase):
         message = self.failed_message()
         event = json.loads(message.payload)
         event["id"] = "other"
-        with self.assertRaises(Exception):  # noqa: B017 - UserError raised through the ORM
+        with self.assertRaises(UserError):
             message._inbound_edit_payload(event)
 
     def test_ignore(self):
@@ -443,7 +460,5 @@ class TestInboundSupport(InboundApiCase):
     def test_support_actions_need_the_manager(self):
         message = self.failed_message()
         clerk = new_test_user(self.env, login="clerk", groups="mfg_integration.group_mfg_integration_user")
-        from odoo.exceptions import AccessError
-
         with self.assertRaises(AccessError):
             message.with_user(clerk).action_inbound_reprocess()

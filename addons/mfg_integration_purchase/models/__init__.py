@@ -1,4 +1,5 @@
 from . import res_partner
+from . import product_product
 from . import purchase_order
 from . import purchase_order_line
 from . import stock_picking

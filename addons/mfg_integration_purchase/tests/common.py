@@ -1,0 +1,145 @@
+"""Supplier loop fixtures: a supplier portal as an external system, with a technical
+user and API key for the inbound REST API and a real HTTP receiver for its webhooks."""
+
+import json
+import uuid
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import HttpCase, new_test_user
+
+from odoo.addons.mfg_integration.lib import transport
+from odoo.addons.mfg_integration.tests.receiver import Receiver
+
+API = "/api/mfg/v1"
+OUTBOUND = (
+    "mfg.purchase_order.confirmed.v1",
+    "mfg.purchase_order.changed.v1",
+    "mfg.purchase_order.cancelled.v1",
+)
+INBOUND = ("mfg.supplier.order_acknowledged.v1", "mfg.supplier.shipment_notified.v1")
+
+
+class SupplierLoopCase(HttpCase):
+    def setUp(self):
+        super().setUp()
+        EventType = self.env["mfg.integration.event.type"]
+        self.outbound_types = EventType.search([("code", "in", OUTBOUND)])
+        self.inbound_types = EventType.search([("code", "in", INBOUND)])
+        self.system, self.tech_user, self.key = self.make_supplier_system("ACME-PORTAL")
+        self.receiver = Receiver().start()
+        self.addCleanup(self.receiver.stop)
+        self.endpoint = self.make_endpoint(self.system, self.receiver)
+        self.buyer = new_test_user(
+            self.env, login=f"buyer-{uuid.uuid4().hex[:6]}", name="Bea Buyer",
+            email="bea@example.com", groups="base.group_user,purchase.group_purchase_user",
+        )
+        self.supplier = self.env["res.partner"].create(
+            {"name": "ACME Fasteners", "ref": "V-ACME", "mfg_system_id": self.system.id, "is_company": True}
+        )
+        self.warehouse = self.env["stock.warehouse"].search([("company_id", "=", self.env.company.id)], limit=1)
+        self.bolt = self.env["product.product"].create(
+            {
+                "name": "Bolt M8",
+                "default_code": "BOLT-M8",
+                "is_storable": True,
+                "tracking": "lot",
+                "seller_ids": [(0, 0, {"partner_id": self.supplier.id, "product_code": "ACME-778", "price": 0.5})],
+            }
+        )
+        self.nut = self.env["product.product"].create({"name": "Nut M8", "default_code": "NUT-M8", "is_storable": True})
+
+    # -- fixtures ------------------------------------------------------------
+
+    def make_supplier_system(self, code):
+        system = self.env["mfg.integration.system"].create(
+            {"name": code, "code": code, "kind": "supplier", "inbound_event_type_ids": [(6, 0, self.inbound_types.ids)]}
+        )
+        user = new_test_user(
+            self.env,
+            login=f"tech-{code.lower()}-{uuid.uuid4().hex[:6]}",
+            groups="base.group_user,purchase.group_purchase_user,stock.group_stock_user",
+        )
+        user.mfg_system_id = system
+        key = self.env["res.users.apikeys"].with_user(user)._generate(
+            None, code, fields.Datetime.now() + timedelta(days=1)
+        )
+        return system, user, key
+
+    def make_endpoint(self, system, receiver):
+        return self.env["mfg.integration.endpoint"].create(
+            {
+                "name": f"{system.code} webhooks",
+                "system_id": system.id,
+                "url": receiver.url,
+                "subscription_ids": [(0, 0, {"event_type_id": t.id}) for t in self.outbound_types],
+            }
+        )
+
+    def make_order(self, partner=None, bolts=100, nuts=50):
+        order = self.env["purchase.order"].create(
+            {
+                "partner_id": (partner or self.supplier).id,
+                "user_id": self.buyer.id,
+                "picking_type_id": self.warehouse.in_type_id.id,
+                "order_line": [
+                    (0, 0, {"product_id": self.bolt.id, "product_qty": bolts, "price_unit": 0.5}),
+                    (0, 0, {"product_id": self.nut.id, "product_qty": nuts, "price_unit": 0.2}),
+                ],
+            }
+        )
+        return order
+
+    def line_of(self, order, product):
+        return order.order_line.filtered(lambda line: line.product_id == product)
+
+    # -- outbound: the dispatcher's own steps, in the test's transaction -------
+
+    def deliver(self):
+        """Send the due messages to their receivers as the dispatcher does (claim, sign,
+        POST over HTTP, record), without its commits: the test transaction is rolled back."""
+        Message = self.env["mfg.integration.message"]
+        deliveries = Message._claim_due(50)
+        for delivery in deliveries:
+            result = transport.post(delivery.url, delivery.body, delivery.signed_headers(), delivery.timeout)
+            Message._record_result(delivery, result)
+        return Message.browse([delivery.message_id for delivery in deliveries])
+
+    def outbox(self, event_type_code, record):
+        return self.env["mfg.integration.message"].search(
+            [("event_type_id.code", "=", event_type_code), ("res_model", "=", record._name), ("res_id", "=", record.id)],
+            order="id",
+        )
+
+    # -- inbound: the REST API ---------------------------------------------
+
+    def post_event(self, event_type, data, key=None):
+        event = {
+            "specversion": "1.0",
+            "id": str(uuid.uuid4()),
+            "source": "urn:supplier:acme",
+            "type": event_type,
+            "time": "2030-01-01T10:00:00Z",
+            "data": data,
+        }
+        response = self.url_open(
+            API + "/events",
+            data=json.dumps(event),
+            headers={"Authorization": f"Bearer {key or self.key}", "Content-Type": "application/cloudevents+json"},
+        )
+        self.env.invalidate_all()
+        return response
+
+    def assertProcessed(self, response):
+        self.assertEqual(response.status_code, 200, response.text)
+        body = response.json()
+        self.assertEqual(body["status"], "processed")
+        return body["result"]
+
+    def assertRefused(self, response, path, *fragments):
+        self.assertEqual(response.status_code, 422, response.text)
+        body = response.json()
+        self.assertEqual(body["errors"][0]["path"], path, body)
+        for fragment in fragments:
+            self.assertIn(fragment, body["detail"])
+        return body

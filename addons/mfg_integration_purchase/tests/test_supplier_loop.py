@@ -1,0 +1,248 @@
+"""The supplier loop on real Odoo: webhooks to the supplier's receiver, and the
+supplier's acknowledgements and shipping notices through the REST API."""
+
+from datetime import datetime
+
+from odoo.tests import tagged
+
+from .common import SupplierLoopCase
+
+ACK = "mfg.supplier.order_acknowledged.v1"
+ASN = "mfg.supplier.shipment_notified.v1"
+
+
+@tagged("post_install", "-at_install")
+class TestPurchaseOutbound(SupplierLoopCase):
+    def test_confirmed_order_is_delivered_to_the_supplier_system_only(self):
+        other_system, _user, _key = self.make_supplier_system("OTHER-PORTAL")
+        other_receiver = self.receiver.__class__().start()
+        self.addCleanup(other_receiver.stop)
+        self.make_endpoint(other_system, other_receiver)
+        order = self.make_order()
+
+        order.button_confirm()
+        delivered = self.deliver()
+
+        self.assertEqual(delivered.mapped("state"), ["done"])
+        self.assertEqual(other_receiver.received, [], "another supplier's portal hears nothing")
+        [request] = self.receiver.received
+        event = request.json()
+        self.assertEqual(event["type"], "mfg.purchase_order.confirmed.v1")
+        self.assertEqual(event["subject"], order.name)
+        data = event["data"]
+        self.assertEqual(data["purchase_order"], order.name)
+        self.assertEqual(data["supplier"], {"code": "V-ACME", "name": "ACME Fasteners"})
+        self.assertEqual(data["buyer"], {"name": "Bea Buyer", "email": "bea@example.com"})
+        self.assertEqual(data["ship_to"]["plant"], self.warehouse.code)
+        self.assertEqual(data["ship_to"]["address"]["name"], self.warehouse.partner_id.name)
+        bolt, nut = data["lines"]
+        # The supplier's own code from the vendor pricelist, else ours.
+        self.assertEqual((bolt["material"], bolt["our_material"]), ("ACME-778", "BOLT-M8"))
+        self.assertEqual((nut["material"], nut["our_material"]), ("NUT-M8", "NUT-M8"))
+        self.assertEqual((bolt["quantity"], bolt["unit"], bolt["price"]), (100.0, "Units", 0.5))
+        self.assertTrue(bolt["requested_date"].endswith("Z"))
+        self.assertEqual(order.mfg_integration_status, "in_sync")
+
+    def test_order_of_a_supplier_without_system_sends_nothing(self):
+        order = self.make_order(partner=self.env["res.partner"].create({"name": "Walk-in supplier"}))
+        order.button_confirm()
+        self.assertFalse(self.outbox("mfg.purchase_order.confirmed.v1", order))
+
+    def test_changes_after_confirmation_and_cancellation_are_sent(self):
+        order = self.make_order()
+        order.button_confirm()
+        self.line_of(order, self.nut).product_qty = 80
+        self.line_of(order, self.bolt).price_unit = 0.45
+        order.button_cancel()
+        self.deliver()
+
+        types = [request.json()["type"] for request in self.receiver.received]
+        self.assertEqual(
+            types,
+            [
+                "mfg.purchase_order.confirmed.v1",
+                "mfg.purchase_order.changed.v1",
+                "mfg.purchase_order.changed.v1",
+                "mfg.purchase_order.cancelled.v1",
+            ],
+        )
+        first_change = self.receiver.received[1].json()["data"]
+        self.assertEqual([line["quantity"] for line in first_change["lines"]], [100.0, 80.0])
+        self.assertEqual(self.receiver.received[3].json()["data"]["state"], "cancel")
+
+
+@tagged("post_install", "-at_install")
+class TestSupplierAcknowledgement(SupplierLoopCase):
+    def setUp(self):
+        super().setUp()
+        self.order = self.make_order()
+        self.order.button_confirm()
+        self.receipt = self.order.picking_ids
+
+    def test_accepted_order_shows_it(self):
+        result = self.assertProcessed(
+            self.post_event(ACK, {"purchase_order": self.order.name, "status": "accepted", "note": "Thanks!"})
+        )
+        self.assertEqual(result["records"], [{"model": "purchase.order", "id": self.order.id, "name": self.order.name}])
+        self.assertEqual(self.order.mfg_ack_state, "accepted")
+        self.assertTrue(self.order.mfg_ack_date)
+        self.assertIn("Thanks!", self.order.message_ids[0].body)
+        self.assertIn("accepted", self.order.message_ids[0].body)
+        self.assertFalse(self.order.activity_ids)
+
+    def test_changed_dates_go_to_expected_dates_and_quantity_differences_are_flagged(self):
+        response = self.post_event(
+            ACK,
+            {
+                "purchase_order": self.order.name,
+                "status": "changed",
+                "lines": [
+                    {"material": "ACME-778", "quantity": 100, "promised_date": "2030-03-10T08:00:00Z"},
+                    {"material": "NUT-M8", "quantity": 40, "promised_date": "2030-03-12"},
+                ],
+                "note": "Nuts: only 40 this month",
+            },
+        )
+        self.assertProcessed(response)
+        bolt_line, nut_line = self.line_of(self.order, self.bolt), self.line_of(self.order, self.nut)
+        self.assertEqual(self.order.mfg_ack_state, "changed")
+        # Promised dates become the expected arrival of the lines and of the receipt's moves.
+        self.assertEqual(bolt_line.date_planned, datetime(2030, 3, 10, 8, 0))
+        self.assertEqual(bolt_line.mfg_promised_date, datetime(2030, 3, 10, 8, 0))
+        self.assertEqual(nut_line.date_planned.date(), datetime(2030, 3, 12).date())
+        bolt_move = self.receipt.move_ids.filtered(lambda m: m.product_id == self.bolt)
+        self.assertEqual(bolt_move.date, datetime(2030, 3, 10, 8, 0))
+        # Quantities are not applied silently: recorded, and flagged to the buyer once.
+        self.assertEqual(nut_line.product_qty, 50)
+        self.assertEqual(nut_line.mfg_promised_qty, 40)
+        self.assertTrue(nut_line.mfg_promised_qty_differs)
+        self.assertFalse(bolt_line.mfg_promised_qty_differs)
+        self.assertTrue(self.order.mfg_ack_qty_mismatch)
+        self.assertIn(self.order, self.env["purchase.order"].search([("mfg_ack_qty_mismatch", "=", True)]))
+        [activity] = self.order.activity_ids
+        self.assertEqual(activity.user_id, self.buyer)
+        self.assertIn("quantities differ", activity.summary)
+        self.assertIn("Nut M8", str(activity.note))
+        self.assertEqual(self.receipt.move_ids.filtered(lambda m: m.product_id == self.nut).product_uom_qty, 50)
+        # The supplier's own dates are not echoed back to it as a change.
+        self.assertFalse(self.outbox("mfg.purchase_order.changed.v1", self.order))
+
+    def test_rejected_order_raises_an_activity_for_the_buyer(self):
+        self.assertProcessed(
+            self.post_event(ACK, {"purchase_order": self.order.name, "status": "rejected", "note": "Discontinued"})
+        )
+        self.assertEqual(self.order.mfg_ack_state, "rejected")
+        [activity] = self.order.activity_ids
+        self.assertEqual(activity.user_id, self.buyer)
+        self.assertIn("rejected", activity.summary)
+        self.assertIn("Discontinued", str(activity.note))
+
+    def test_order_of_another_supplier_is_refused(self):
+        other = self.make_order(partner=self.env["res.partner"].create({"name": "Other supplier"}))
+        other.button_confirm()
+        self.assertRefused(
+            self.post_event(ACK, {"purchase_order": other.name, "status": "accepted"}), "/data/purchase_order", other.name
+        )
+        self.assertFalse(other.mfg_ack_state)
+
+
+@tagged("post_install", "-at_install")
+class TestShippingNotices(SupplierLoopCase):
+    def setUp(self):
+        super().setUp()
+        self.order = self.make_order(bolts=100, nuts=50)
+        self.order.button_confirm()
+        self.receipt = self.order.picking_ids
+        self.assertEqual(len(self.receipt), 1)
+
+    def asn(self, number, lines, arrival="2030-02-01T07:00:00Z"):
+        return self.post_event(
+            ASN, {"purchase_order": self.order.name, "asn_number": number, "expected_arrival": arrival, "lines": lines}
+        )
+
+    def operations(self):
+        return sorted(
+            (line.product_id.default_code, line.quantity, line.lot_id.name or False, line.mfg_asn_number)
+            for line in self.receipt.move_line_ids
+        )
+
+    def test_two_partial_notices_prefill_one_receipt_with_lots(self):
+        result = self.assertProcessed(
+            self.asn(
+                "ASN-1",
+                [
+                    {"material": "ACME-778", "quantity": 60, "lot": "L-2030-01", "expiry_date": "2031-01-01"},
+                    {"material": "NUT-M8", "quantity": 20},
+                ],
+            )
+        )
+        self.assertEqual(result["records"], [{"model": "stock.picking", "id": self.receipt.id, "name": self.receipt.name}])
+        self.assertEqual(self.receipt.scheduled_date, datetime(2030, 2, 1, 7, 0))
+        self.assertEqual(
+            self.operations(), [("BOLT-M8", 60.0, "L-2030-01", "ASN-1"), ("NUT-M8", 20.0, False, "ASN-1")]
+        )
+        lot = self.env["stock.lot"].search([("name", "=", "L-2030-01"), ("product_id", "=", self.bolt.id)])
+        self.assertTrue(lot, "the tracked product's lot is created")
+
+        self.assertProcessed(
+            self.asn(
+                "ASN-2",
+                [
+                    {"material": "BOLT-M8", "quantity": 40, "lot": "L-2030-02"},
+                    {"material": "NUT-M8", "quantity": 30, "uom": "Units"},
+                ],
+                arrival="2030-02-03T07:00:00Z",
+            )
+        )
+        self.assertEqual(
+            self.operations(),
+            [
+                ("BOLT-M8", 40.0, "L-2030-02", "ASN-2"),
+                ("BOLT-M8", 60.0, "L-2030-01", "ASN-1"),
+                ("NUT-M8", 20.0, False, "ASN-1"),
+                ("NUT-M8", 30.0, False, "ASN-2"),
+            ],
+        )
+        self.assertEqual(self.receipt.scheduled_date, datetime(2030, 2, 3, 7, 0))
+        self.assertEqual(self.receipt.mfg_asn_numbers, "ASN-1, ASN-2")
+        self.assertIn("ASN-2", self.receipt.message_ids[0].body)
+
+        # The receiver at the dock only checks and validates.
+        self.assertIs(self.receipt.button_validate(), True)
+        self.assertEqual(self.receipt.state, "done")
+        self.assertEqual(self.line_of(self.order, self.bolt).qty_received, 100)
+        quants = self.env["stock.quant"].search(
+            [("product_id", "=", self.bolt.id), ("location_id", "child_of", self.warehouse.lot_stock_id.id)]
+        )
+        self.assertEqual(sorted((q.lot_id.name, q.quantity) for q in quants), [("L-2030-01", 60.0), ("L-2030-02", 40.0)])
+
+    def test_partial_notice_leaves_a_backorder_for_the_rest(self):
+        self.assertProcessed(self.asn("ASN-1", [{"material": "ACME-778", "quantity": 60, "lot": "L-1"}]))
+        action = self.receipt.button_validate()
+        self.assertEqual(action["res_model"], "stock.backorder.confirmation")
+        self.receipt.with_context(**action["context"])._action_done()
+        self.assertEqual(self.receipt.state, "done")
+        backorder = self.order.picking_ids - self.receipt
+        self.assertEqual(sorted(backorder.move_ids.mapped("product_uom_qty")), [40.0, 50.0])
+        # A later notice fills the backorder.
+        self.assertProcessed(self.asn("ASN-2", [{"material": "ACME-778", "quantity": 40, "lot": "L-2"}]))
+        self.assertEqual(backorder.move_line_ids.mapped("quantity"), [40.0])
+
+    def test_over_delivery_is_refused_naming_the_line(self):
+        self.assertProcessed(self.asn("ASN-1", [{"material": "ACME-778", "quantity": 60, "lot": "L-1"}]))
+        before = self.operations()
+        response = self.asn(
+            "ASN-2",
+            [{"material": "NUT-M8", "quantity": 10}, {"material": "ACME-778", "quantity": 41, "lot": "L-2"}],
+        )
+        self.assertRefused(response, "/data/lines/1/quantity", "Line 2", "ACME-778", "40")
+        self.assertEqual(self.operations(), before, "nothing of a refused notice is applied")
+        self.assertFalse(self.env["stock.lot"].search([("name", "=", "L-2")]))
+
+    def test_unknown_material_is_refused_naming_the_line(self):
+        response = self.asn("ASN-1", [{"material": "NUT-M8", "quantity": 10}, {"material": "WASHER-9", "quantity": 1}])
+        self.assertRefused(response, "/data/lines/1/material", "WASHER-9")
+
+    def test_same_notice_twice_is_refused(self):
+        self.assertProcessed(self.asn("ASN-1", [{"material": "NUT-M8", "quantity": 10}]))
+        self.assertRefused(self.asn("ASN-1", [{"material": "NUT-M8", "quantity": 10}]), "/data/asn_number", "ASN-1")

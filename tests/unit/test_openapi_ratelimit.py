@@ -1,0 +1,72 @@
+"""Pure helpers of the inbound API: the OpenAPI document and the rate-limit windows."""
+
+from datetime import datetime
+
+from mfg_integration_lib import openapi, ratelimit
+from openapi_spec_validator import validate
+
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://example.com/x.json",
+    "type": "object",
+    "required": ["item"],
+    "properties": {"item": {"$ref": "#/$defs/item"}},
+    "$defs": {"item": {"type": "string", "minLength": 1}},
+}
+
+
+def test_document_is_valid_openapi_31_and_embeds_each_schema():
+    document = openapi.build_document(
+        [
+            {"code": "mfg.thing.reported.v1", "name": "Thing", "description": "A thing", "schema": SCHEMA},
+            {"code": "mfg.other.reported.v2", "name": "Other", "description": None, "schema": {"type": "object"}},
+        ],
+        server_url="http://odoo.example.com",
+    )
+    validate(document)
+    schemas = document["components"]["schemas"]
+    data = schemas["data.mfg.thing.reported.v1"]
+    assert "$id" not in data
+    assert data["properties"]["item"]["$ref"] == "#/components/schemas/data.mfg.thing.reported.v1/$defs/item"
+    assert data["description"] == "A thing"
+    variants = schemas["CloudEvent"]["oneOf"]
+    assert {v["$ref"] for v in variants} == {
+        "#/components/schemas/event.mfg.thing.reported.v1",
+        "#/components/schemas/event.mfg.other.reported.v2",
+    }
+    envelope = schemas["event.mfg.thing.reported.v1"]
+    assert envelope["properties"]["type"] == {"type": "string", "const": "mfg.thing.reported.v1"}
+    assert set(envelope["required"]) == {"specversion", "id", "source", "type", "time", "data"}
+    paths = document["paths"]
+    assert set(paths) == {
+        "/api/mfg/v1/events",
+        "/api/mfg/v1/events/batch",
+        "/api/mfg/v1/messages/{message_id}",
+        "/api/mfg/v1/openapi.json",
+    }
+    assert paths["/api/mfg/v1/openapi.json"]["get"]["security"] == []
+    assert (
+        paths["/api/mfg/v1/events/batch"]["post"]["requestBody"]["content"]["application/json"]["schema"]["maxItems"]
+        == 500
+    )
+    assert SCHEMA["$id"] == "https://example.com/x.json", "the input is not modified"
+
+
+def test_document_without_inbound_types_is_valid():
+    document = openapi.build_document([])
+    validate(document)
+    assert document["components"]["schemas"]["CloudEvent"]["type"] == "object"
+
+
+def test_fixed_windows():
+    now = datetime(2024, 5, 1, 10, 0, 42, 500000)
+    assert ratelimit.window_start(now) == datetime(2024, 5, 1, 10, 0)
+    assert ratelimit.retry_after(now) == 18
+    assert ratelimit.retry_after(datetime(2024, 5, 1, 10, 0, 59, 999000)) == 1
+    assert ratelimit.retry_after(datetime(2024, 5, 1, 10, 1)) == 60
+
+
+def test_limits():
+    assert not ratelimit.is_over(600, 600)
+    assert ratelimit.is_over(601, 600)
+    assert not ratelimit.is_over(10_000, 0), "0 means no limit"
