@@ -7,7 +7,7 @@
     "author": "Manufacturing Integration Hub contributors",
     "website": "https://github.com/mfg-integration-hub/mfg-integration-hub",
     "license": "LGPL-3",
-    "depends": ["mfg_integration_stock", "purchase_stock"],
+    "depends": ["mfg_integration", "purchase_stock"],
     "data": [
         "data/mfg_integration_event_type_data.xml",
         "views/res_partner_views.xml",

@@ -133,8 +133,11 @@ class PurchaseOrder(models.Model):
         order = self.search([("name", "=", reference), ("company_id", "=", system.company_id.id)], limit=1)
         if not order or order.partner_id._mfg_supplier_system() != system:
             raise MfgBusinessError(
-                _("Purchase order %(order)s is not an order of a supplier linked to system %(system)s.",
-                  order=reference, system=system.code),
+                _(
+                    "Purchase order %(order)s is not an order of a supplier linked to system %(system)s.",
+                    order=reference,
+                    system=system.code,
+                ),
                 path=path,
             )
         if order.state not in CONFIRMED_STATES:
@@ -165,8 +168,12 @@ class PurchaseOrder(models.Model):
         product = self.env["product.product"].browse(product.id)
         if product not in products:
             raise MfgBusinessError(
-                _("Material %(code)r (%(product)s) is not on purchase order %(order)s.",
-                  code=code, product=product.display_name, order=self.name),
+                _(
+                    "Material %(code)r (%(product)s) is not on purchase order %(order)s.",
+                    code=code,
+                    product=product.display_name,
+                    order=self.name,
+                ),
                 path=path,
             )
         return product
@@ -177,7 +184,9 @@ class PurchaseOrder(models.Model):
         return self.env["uom.uom"].browse(uom.id)
 
     def _mfg_record_result(self, records):
-        return {"records": [{"model": record._name, "id": record.id, "name": record.display_name} for record in records]}
+        return {
+            "records": [{"model": record._name, "id": record.id, "name": record.display_name} for record in records]
+        }
 
     def _mfg_buyer(self):
         self.ensure_one()
@@ -199,8 +208,11 @@ class PurchaseOrder(models.Model):
             candidates = order.order_line.filtered(lambda line, p=product: line.product_id == p) - used_lines
             if not candidates:
                 raise MfgBusinessError(
-                    _("Material %(code)r is acknowledged more often than it is ordered on %(order)s.",
-                      code=item["material"], order=order.name),
+                    _(
+                        "Material %(code)r is acknowledged more often than it is ordered on %(order)s.",
+                        code=item["material"],
+                        order=order.name,
+                    ),
                     path=f"{path}/material",
                 )
             line = candidates[0]
@@ -281,9 +293,11 @@ class PurchaseOrder(models.Model):
         order = self._mfg_order_for_system(system, data["purchase_order"])
         asn = data["asn_number"]
         receipts = order.picking_ids.filtered(
-            lambda picking: picking.picking_type_code == "incoming"
-            and picking.state not in ("done", "cancel")
-            and picking.location_id.usage == "supplier"
+            lambda picking: (
+                picking.picking_type_code == "incoming"
+                and picking.state not in ("done", "cancel")
+                and picking.location_id.usage == "supplier"
+            )
         )
         if not receipts:
             raise MfgBusinessError(
@@ -304,8 +318,12 @@ class PurchaseOrder(models.Model):
             uom = order._mfg_uom_for_code(system, item["uom"], f"{path}/uom") if item.get("uom") else line_uom
             if uom.category_id != product.uom_id.category_id:
                 raise MfgBusinessError(
-                    _("Line %(line)s: unit %(uom)s does not measure %(product)s.",
-                      line=index + 1, uom=uom.name, product=product.display_name),
+                    _(
+                        "Line %(line)s: unit %(uom)s does not measure %(product)s.",
+                        line=index + 1,
+                        uom=uom.name,
+                        product=product.display_name,
+                    ),
                     path=f"{path}/uom",
                 )
             qty = uom._compute_quantity(item["quantity"], product.uom_id, rounding_method="HALF-UP")
@@ -331,7 +349,11 @@ class PurchaseOrder(models.Model):
             )[:1]
             if not move:
                 raise MfgBusinessError(
-                    _("Line %(line)s: no open receipt move for %(product)s.", line=index + 1, product=product.display_name),
+                    _(
+                        "Line %(line)s: no open receipt move for %(product)s.",
+                        line=index + 1,
+                        product=product.display_name,
+                    ),
                     path=f"{path}/material",
                 )
             lot = order._mfg_asn_lot(product, item, f"{path}/lot", qty)
@@ -356,16 +378,27 @@ class PurchaseOrder(models.Model):
             picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel")).date = expected
             items = Markup("").join(
                 Markup("<li>%s</li>")
-                % _("%(qty)s %(uom)s %(product)s%(lot)s",
-                    qty=qty, uom=move.product_id.uom_id.name, product=move.product_id.display_name,
-                    lot=_(", lot %(lot)s", lot=lot.name) if lot else "")
+                % _(
+                    "%(qty)s %(uom)s %(product)s%(lot)s",
+                    qty=qty,
+                    uom=move.product_id.uom_id.name,
+                    product=move.product_id.display_name,
+                    lot=_(", lot %(lot)s", lot=lot.name) if lot else "",
+                )
                 for move, qty, lot in plans
                 if move.picking_id == picking
             )
             picking.message_post(
                 body=Markup("<p>%s</p><ul>%s</ul>")
-                % (_("Shipping notice %(asn)s from %(system)s, expected %(date)s:",
-                     asn=asn, system=system.name, date=fields.Datetime.to_string(expected)), items),
+                % (
+                    _(
+                        "Shipping notice %(asn)s from %(system)s, expected %(date)s:",
+                        asn=asn,
+                        system=system.name,
+                        date=fields.Datetime.to_string(expected),
+                    ),
+                    items,
+                ),
                 subtype_xmlid="mail.mt_note",
             )
         _logger.info("ASN %s pre-filled %s for %s", asn, format_list(self.env, touched.mapped("name")), order.name)
@@ -393,8 +426,10 @@ class PurchaseOrder(models.Model):
             return self.env["stock.lot"]
         if product.tracking == "serial" and float_compare(qty, 1.0, precision_rounding=product.uom_id.rounding) != 0:
             raise MfgBusinessError(
-                _("%(product)s is tracked by serial number: send one line of quantity 1 per serial number.",
-                  product=product.display_name),
+                _(
+                    "%(product)s is tracked by serial number: send one line of quantity 1 per serial number.",
+                    product=product.display_name,
+                ),
                 path=path,
             )
         Lot = self.env["stock.lot"]

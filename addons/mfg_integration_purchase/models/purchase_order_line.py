@@ -32,7 +32,9 @@ class PurchaseOrderLine(models.Model):
             line.mfg_promised_qty_differs = bool(
                 line.order_id.mfg_ack_state in ("accepted", "changed")
                 and line.mfg_promised_qty
-                and float_compare(line.mfg_promised_qty, line.product_qty, precision_rounding=line.product_uom.rounding or 0.01)
+                and float_compare(
+                    line.mfg_promised_qty, line.product_qty, precision_rounding=line.product_uom.rounding or 0.01
+                )
             )
 
     def _mfg_line_payload(self):

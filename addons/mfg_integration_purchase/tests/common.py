@@ -31,8 +31,11 @@ class SupplierLoopCase(HttpCase):
         self.addCleanup(self.receiver.stop)
         self.endpoint = self.make_endpoint(self.system, self.receiver)
         self.buyer = new_test_user(
-            self.env, login=f"buyer-{uuid.uuid4().hex[:6]}", name="Bea Buyer",
-            email="bea@example.com", groups="base.group_user,purchase.group_purchase_user",
+            self.env,
+            login=f"buyer-{uuid.uuid4().hex[:6]}",
+            name="Bea Buyer",
+            email="bea@example.com",
+            groups="base.group_user,purchase.group_purchase_user",
         )
         self.supplier = self.env["res.partner"].create(
             {"name": "ACME Fasteners", "ref": "V-ACME", "mfg_system_id": self.system.id, "is_company": True}
@@ -61,8 +64,10 @@ class SupplierLoopCase(HttpCase):
             groups="base.group_user,purchase.group_purchase_user,stock.group_stock_user",
         )
         user.mfg_system_id = system
-        key = self.env["res.users.apikeys"].with_user(user)._generate(
-            None, code, fields.Datetime.now() + timedelta(days=1)
+        key = (
+            self.env["res.users.apikeys"]
+            .with_user(user)
+            ._generate(None, code, fields.Datetime.now() + timedelta(days=1))
         )
         return system, user, key
 
@@ -107,7 +112,11 @@ class SupplierLoopCase(HttpCase):
 
     def outbox(self, event_type_code, record):
         return self.env["mfg.integration.message"].search(
-            [("event_type_id.code", "=", event_type_code), ("res_model", "=", record._name), ("res_id", "=", record.id)],
+            [
+                ("event_type_id.code", "=", event_type_code),
+                ("res_model", "=", record._name),
+                ("res_id", "=", record.id),
+            ],
             order="id",
         )
 

@@ -1,0 +1,167 @@
+import logging
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError, MfgUnknownCode
+from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
+
+_logger = logging.getLogger(__name__)
+
+EVENT_HOLD_PLACED = "mfg.quality.lot.hold_placed.v1"
+EVENT_HOLD_RELEASED = "mfg.quality.lot.hold_released.v1"
+
+
+class StockLot(models.Model):
+    _inherit = "stock.lot"
+
+    mfg_hold_ids = fields.One2many("mfg.quality.lot.hold", "lot_id", string="Quality Holds")
+    mfg_on_hold = fields.Boolean(
+        string="On Quality Hold", compute="_compute_mfg_hold", store=True, index=True
+    )
+    mfg_hold_reason = fields.Char(string="Hold Reason", compute="_compute_mfg_hold", store=True)
+
+    @api.depends("mfg_hold_ids.state", "mfg_hold_ids.reason")
+    def _compute_mfg_hold(self):
+        for lot in self:
+            active = lot.mfg_hold_ids.filtered(lambda hold: hold.state == "active")
+            lot.mfg_on_hold = bool(active)
+            lot.mfg_hold_reason = "; ".join(active.mapped("reason")) or False
+
+    # -- holds ---------------------------------------------------------------
+
+    def _mfg_place_hold(self, reason, origin="manual", system=None, inspection=None, at=None):
+        """Put the lot on quality hold; a lot already on hold keeps its hold (no new event)."""
+        self.ensure_one()
+        if self.mfg_on_hold:
+            return self.mfg_hold_ids.filtered(lambda hold: hold.state == "active")[:1]
+        hold = self.env["mfg.quality.lot.hold"].create(
+            {
+                "lot_id": self.id,
+                "reason": reason,
+                "origin": origin,
+                "system_id": system.id if system else False,
+                "inspection_id": inspection.id if inspection else False,
+                "placed_at": at or fields.Datetime.now(),
+            }
+        )
+        self.message_post(
+            body=Markup("<p>%s</p>") % _("Quality hold placed: %(reason)s", reason=reason), subtype_xmlid="mail.mt_note"
+        )
+        self._mfg_emit_hold(EVENT_HOLD_PLACED, hold, reason, hold.placed_at)
+        _logger.info("Lot %s of %s placed on quality hold: %s", self.name, self.product_id.display_name, reason)
+        return hold
+
+    def _mfg_release_hold(self, reason, system=None, at=None):
+        """Release the lot's active holds."""
+        self.ensure_one()
+        holds = self.mfg_hold_ids.filtered(lambda hold: hold.state == "active")
+        if not holds:
+            raise UserError(_("Lot %(lot)s is not on quality hold.", lot=self.name))
+        holds.write(
+            {
+                "state": "released",
+                "released_at": at or fields.Datetime.now(),
+                "released_by_id": self.env.uid,
+                "release_reason": reason,
+                "release_system_id": system.id if system else False,
+            }
+        )
+        self.message_post(
+            body=Markup("<p>%s</p>") % _("Quality hold released: %(reason)s", reason=reason),
+            subtype_xmlid="mail.mt_note",
+        )
+        self._mfg_emit_hold(EVENT_HOLD_RELEASED, holds[0], reason, holds[0].released_at)
+        return holds
+
+    def _mfg_emit_hold(self, event_type_code, hold, reason, at):
+        data = {
+            "lot": self.name,
+            "material": self.product_id.default_code or self.product_id.display_name,
+            "reason": reason,
+            "origin": hold.origin,
+            "occurred_at": to_rfc3339(at),
+            "user": self.env.user.name,
+        }
+        if hold.inspection_id:
+            data["inspection"] = hold.inspection_id.name
+        self.env["mfg.integration.message"]._mfg_emit_not_to_sender(event_type_code, self, data, subject=self.name)
+
+    def _mfg_check_not_on_hold(self, operation):
+        """Raise a UserError naming each held lot and its reason."""
+        held = self.filtered("mfg_on_hold")
+        if held:
+            raise UserError(
+                _(
+                    "%(operation)s is blocked: %(lots)s",
+                    operation=operation,
+                    lots="; ".join(
+                        _(
+                            "lot %(lot)s of %(product)s is on quality hold (%(reason)s)",
+                            lot=lot.name,
+                            product=lot.product_id.display_name,
+                            reason=lot.mfg_hold_reason,
+                        )
+                        for lot in held
+                    ),
+                )
+            )
+
+    def action_mfg_hold_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Release Quality Hold") if self.mfg_on_hold else _("Place Quality Hold"),
+            "res_model": "mfg.quality.lot.hold.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lot_id": self.id, "default_action": "release" if self.mfg_on_hold else "place"},
+        }
+
+    # -- inbound -------------------------------------------------------------
+
+    @api.model
+    def _mfg_lot_for_event(self, system, lot_name, material, path=""):
+        """The lot ``lot_name`` of the product the system calls ``material``."""
+        try:
+            # sudo: code mappings are integration configuration the technical user may not read.
+            product = self.env["mfg.integration.code.mapping"].sudo().resolve(
+                system, "product", material, path=f"{path}/material"
+            )
+        except MfgUnknownCode:
+            raise
+        product = self.env["product.product"].browse(product.id)
+        lot = self.search([("name", "=", lot_name), ("product_id", "=", product.id)], limit=1)
+        if not lot:
+            raise MfgBusinessError(
+                _("Lot %(lot)s of %(product)s does not exist.", lot=lot_name, product=product.display_name),
+                path=f"{path}/lot",
+            )
+        return lot
+
+    @api.model
+    def _mfg_inbound_hold_requested(self, message, data):
+        """mfg.quality.hold_requested.v1: a quality system puts a lot on hold."""
+        system = message.system_id
+        lot = self._mfg_lot_for_event(system, data["lot"], data["material"])
+        lot._mfg_place_hold(data["reason"], origin="system", system=system, at=_event_time(data))
+        return {"records": [{"model": "stock.lot", "id": lot.id, "name": lot.name}]}
+
+    @api.model
+    def _mfg_inbound_hold_released(self, message, data):
+        """mfg.quality.hold_released.v1: a quality system releases a lot's hold."""
+        system = message.system_id
+        lot = self._mfg_lot_for_event(system, data["lot"], data["material"])
+        if not lot.mfg_on_hold:
+            raise MfgBusinessError(_("Lot %(lot)s is not on quality hold.", lot=lot.name), path="/lot")
+        lot._mfg_release_hold(data["reason"], system=system, at=_event_time(data))
+        return {"records": [{"model": "stock.lot", "id": lot.id, "name": lot.name}]}
+
+
+def _event_time(data):
+    try:
+        return parse_rfc3339(data["occurred_at"])
+    except ValueError as error:
+        raise MfgBusinessError(str(error), path="/occurred_at") from error
