@@ -3,8 +3,10 @@ from urllib.parse import urlparse
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from ..lib import backoff, signing
+from ..lib.delivery import EndpointPolicy
 from .secret_store import secret_box
 
 ROTATION_GRACE = timedelta(hours=24)
@@ -32,6 +34,11 @@ class MfgIntegrationEndpoint(models.Model):
     max_attempts = fields.Integer(default=10, help="Attempts before the message is dead-lettered.")
     backoff_base = fields.Float(string="Backoff Base (s)", default=10.0)
     backoff_cap = fields.Float(string="Backoff Cap (s)", default=3600.0)
+    max_parallel = fields.Integer(
+        string="Parallel Deliveries",
+        default=4,
+        help="Requests the dispatcher may have in flight to this endpoint at once.",
+    )
     ordered = fields.Boolean(
         string="Ordered per Record",
         help="Deliver the messages about one record in order: a message waits "
@@ -81,7 +88,7 @@ class MfgIntegrationEndpoint(models.Model):
             if parsed.scheme not in ("http", "https") or not parsed.netloc:
                 raise ValidationError(self.env._("Endpoint URL %(url)s must be an http(s) URL.", url=endpoint.url))
 
-    @api.constrains("timeout", "max_attempts", "backoff_base", "backoff_cap", "circuit_threshold")
+    @api.constrains("timeout", "max_attempts", "backoff_base", "backoff_cap", "circuit_threshold", "max_parallel")
     def _check_policy(self):
         for endpoint in self:
             if endpoint.timeout <= 0 or endpoint.timeout > 120:
@@ -92,6 +99,8 @@ class MfgIntegrationEndpoint(models.Model):
                 raise ValidationError(self.env._("Backoff base must be positive and not above the cap."))
             if endpoint.circuit_threshold < 1:
                 raise ValidationError(self.env._("Circuit threshold must be at least 1."))
+            if not 1 <= endpoint.max_parallel <= 16:
+                raise ValidationError(self.env._("Parallel deliveries must be between 1 and 16."))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -114,17 +123,53 @@ class MfgIntegrationEndpoint(models.Model):
 
     # -- delivery health (written by the dispatcher) ---------------------------
 
+    def _dispatch_policy(self):
+        """What the dispatcher needs of this endpoint for one batch (secrets decrypted once)."""
+        self.ensure_one()
+        return EndpointPolicy(
+            id=self.id,
+            url=self.url,
+            timeout=self.timeout,
+            max_attempts=self.max_attempts,
+            backoff_base=self.backoff_base,
+            backoff_cap=self.backoff_cap,
+            max_parallel=self.max_parallel,
+            secrets=self._signing_secrets(),
+            failing=bool(self.consecutive_failures or self.circuit_open_until),
+        )
+
     def _record_success(self):
-        # Written only when there is something to reset: keeps concurrent
-        # dispatchers from contending on the endpoint row on the happy path.
-        if self.consecutive_failures or self.circuit_open_until:
-            self.write({"consecutive_failures": 0, "circuit_open_until": False})
+        """Close the circuit. Atomic SQL: several dispatchers may record at once."""
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE mfg_integration_endpoint SET consecutive_failures = 0, circuit_open_until = NULL
+                 WHERE id = %s AND (consecutive_failures > 0 OR circuit_open_until IS NOT NULL)
+                """,
+                self.id,
+            )
+        )
+        self.invalidate_recordset(["consecutive_failures", "circuit_open_until"])
 
     def _record_failure(self, now):
         """Count a failed delivery; True when this failure opens the circuit."""
-        failures = self.consecutive_failures + 1
-        open_until = backoff.circuit_after_failure(failures, self.circuit_threshold, self.circuit_cooldown, now)
-        self.write({"consecutive_failures": failures, "circuit_open_until": open_until or False})
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE mfg_integration_endpoint SET consecutive_failures = COALESCE(consecutive_failures, 0) + 1
+                 WHERE id = %s
+             RETURNING consecutive_failures, circuit_threshold, circuit_cooldown
+                """,
+                self.id,
+            )
+        )
+        failures, threshold, cooldown = self.env.cr.fetchone()
+        open_until = backoff.circuit_after_failure(failures, threshold, cooldown, now)
+        if open_until:
+            self.env.cr.execute(
+                SQL("UPDATE mfg_integration_endpoint SET circuit_open_until = %s WHERE id = %s", open_until, self.id)
+            )
+        self.invalidate_recordset(["consecutive_failures", "circuit_open_until"])
         return bool(open_until)
 
     # -- secrets -------------------------------------------------------------

@@ -2,7 +2,8 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from collections import Counter, deque
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
 
 from psycopg2 import errors as pg_errors
@@ -12,7 +13,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
-from ..lib import backoff, cloudevents, payload, signing, transport
+from ..lib import backoff, cloudevents, payload, transport
+from ..lib.delivery import Delivery
 
 _logger = logging.getLogger(__name__)
 
@@ -25,28 +27,10 @@ STATES = [
     ("cancelled", "Cancelled"),
 ]
 OPEN_STATES = ("pending", "in_progress", "retry")
-USER_AGENT = "odoo-mfg-integration/18.0"
 # A claimed message whose dispatcher died is claimed again once its lease expires.
 LEASE_MARGIN = 60
-
-
-@dataclass
-class Delivery:
-    """What the dispatcher needs to send one message, read before the network call."""
-
-    message_id: int
-    endpoint_id: int
-    url: str
-    timeout: float
-    body: bytes
-    secrets: list
-    event_id: str
-
-    def signed_headers(self):
-        # Signed right before sending: a long batch must not send stale timestamps.
-        headers = {"Content-Type": cloudevents.CONTENT_TYPE, "User-Agent": USER_AGENT}
-        headers.update(signing.webhook_headers(self.secrets, self.event_id, int(time.time()), self.body))
-        return headers
+# HTTP requests one dispatcher has in flight at once, all endpoints together.
+MAX_PARALLEL_SENDS = 16
 
 
 class MfgIntegrationMessage(models.Model):
@@ -256,34 +240,74 @@ class MfgIntegrationMessage(models.Model):
     def _cron_dispatch(self, batch_size=50, time_budget=240):
         """Deliver due outbound messages until none is due or the time budget is spent.
 
-        Commits after the claim and after each delivery: a crash never repeats a
-        recorded delivery, and no transaction is open while a receiver answers.
+        Commits after the claim and after recording each delivery: a crash never
+        forgets a recorded delivery, and no transaction is open while receivers answer.
         """
         deadline = time.monotonic() + time_budget
         sent = 0
-        while time.monotonic() < deadline:
-            deliveries = self._claim_due(batch_size)
-            # Commit the claim: the leases must be visible to other dispatchers before we send.
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-            if not deliveries:
-                break
-            opened_circuits = set()
-            for delivery in deliveries:
-                if delivery.endpoint_id in opened_circuits:
-                    self._release(delivery)
-                else:
-                    result = transport.post(delivery.url, delivery.body, delivery.signed_headers(), delivery.timeout)
-                    if self._with_serialization_retry(lambda d=delivery, r=result: self._record_result(d, r)):
-                        opened_circuits.add(delivery.endpoint_id)
-                    sent += 1
-                # One commit per delivery: a crash never forgets a delivery that was recorded.
+        # Each claim must open its own transaction (see _claim_due).
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        with ThreadPoolExecutor(max_workers=MAX_PARALLEL_SENDS, thread_name_prefix="mfg-dispatch") as pool:
+            while time.monotonic() < deadline:
+                deliveries = self._claim_due(batch_size)
+                # Commit the claim: the leases must be visible to other dispatchers before we send.
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+                if not deliveries:
+                    break
+                sent += self._send_batch(pool, deliveries)
+        return sent
+
+    @api.model
+    def _send_batch(self, pool, deliveries):
+        """Send in parallel (up to each endpoint's limit), recording each answer as it comes.
+
+        Only HTTP runs in the pool's threads; the ORM stays in this thread.
+        """
+        waiting = deque(deliveries)
+        in_flight = {}
+        per_endpoint = Counter()
+        opened_circuits = set()
+        sent = 0
+        while waiting or in_flight:
+            for delivery in list(waiting):
+                endpoint = delivery.endpoint
+                if endpoint.id in opened_circuits:
+                    waiting.remove(delivery)
+                    self._release(delivery)
+                elif per_endpoint[endpoint.id] < endpoint.parallel_limit and len(in_flight) < MAX_PARALLEL_SENDS:
+                    waiting.remove(delivery)
+                    per_endpoint[endpoint.id] += 1
+                    future = pool.submit(
+                        transport.post, endpoint.url, delivery.body, delivery.signed_headers(), endpoint.timeout
+                    )
+                    in_flight[future] = delivery
+            if not in_flight:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                continue
+            done, _pending = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                delivery = in_flight.pop(future)
+                per_endpoint[delivery.endpoint.id] -= 1
+                result = future.result()
+                if self._with_serialization_retry(lambda d=delivery, r=result: self._record_result(d, r)):
+                    opened_circuits.add(delivery.endpoint.id)
+                elif result.status and 200 <= result.status < 300:
+                    delivery.endpoint.failing = False
+                # One commit per recorded answer: a later rollback can never forget it.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                sent += 1
         return sent
 
     @api.model
     def _claim_due(self, batch_size):
-        """Lock and lease due messages (SKIP LOCKED: concurrent dispatchers never share one)."""
+        """Lock and lease due messages (SKIP LOCKED: concurrent dispatchers never share one).
+
+        Called at the start of a transaction: the claim runs in READ COMMITTED, where
+        PostgreSQL re-checks rows another dispatcher changed meanwhile instead of failing
+        the whole claim as Odoo's default REPEATABLE READ would.
+        """
         now = fields.Datetime.now()
+        self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         self.env.cr.execute(
             SQL(
                 """
@@ -322,11 +346,16 @@ class MfgIntegrationMessage(models.Model):
         )
         ids = sorted(row[0] for row in self.env.cr.fetchall())
         self.invalidate_model(["state", "claimed_until"])
+        messages = self.browse(ids)
         source = self._event_source()
+        policies = {}
         deliveries = []
-        for message in self.browse(ids):
+        for message in messages:
             try:
-                deliveries.append(message._prepare_delivery(source))
+                endpoint = message.endpoint_id
+                if endpoint.id not in policies:
+                    policies[endpoint.id] = endpoint._dispatch_policy()
+                deliveries.append(message._prepare_delivery(source, policies[endpoint.id]))
             except (UserError, ValueError) as error:
                 # A missing or undecryptable secret is a configuration fault: keep
                 # the message and try again later, once an admin has fixed it.
@@ -340,9 +369,8 @@ class MfgIntegrationMessage(models.Model):
                 )
         return deliveries
 
-    def _prepare_delivery(self, source):
+    def _prepare_delivery(self, source, policy):
         self.ensure_one()
-        endpoint = self.endpoint_id
         event = cloudevents.build_event(
             event_id=self.event_id,
             source=source,
@@ -355,12 +383,12 @@ class MfgIntegrationMessage(models.Model):
         )
         return Delivery(
             message_id=self.id,
-            endpoint_id=endpoint.id,
-            url=endpoint.url,
-            timeout=endpoint.timeout,
-            body=cloudevents.to_bytes(event),
-            secrets=endpoint._signing_secrets(),
             event_id=self.event_id,
+            company_id=self.company_id.id,
+            created_at=self.create_date,
+            attempt_count=self.attempt_count,
+            body=cloudevents.to_bytes(event),
+            endpoint=policy,
         )
 
     @api.model
@@ -371,10 +399,18 @@ class MfgIntegrationMessage(models.Model):
     @api.model
     def _release(self, delivery):
         """Give back a claimed message, unattempted, for after the circuit's cooldown."""
-        endpoint = self.env["mfg.integration.endpoint"].browse(delivery.endpoint_id)
-        self.browse(delivery.message_id).write(
-            {"state": "retry", "next_attempt_at": endpoint.circuit_open_until, "claimed_until": False}
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE mfg_integration_message m
+                   SET state = 'retry', claimed_until = NULL, next_attempt_at = e.circuit_open_until
+                  FROM mfg_integration_endpoint e
+                 WHERE m.id = %s AND e.id = m.endpoint_id
+                """,
+                delivery.message_id,
+            )
         )
+        self.invalidate_model(["state", "claimed_until", "next_attempt_at"])
 
     @api.model
     def _with_serialization_retry(self, step, tries=5):
@@ -393,41 +429,67 @@ class MfgIntegrationMessage(models.Model):
 
     @api.model
     def _record_result(self, delivery, result):
-        """Store the attempt and the message's new state; True when the endpoint's circuit opened."""
-        message = self.browse(delivery.message_id).with_context(tracking_disable=True)
-        endpoint = message.endpoint_id.with_context(tracking_disable=True)
+        """Store the attempt and the message's new state; True when the endpoint's circuit opened.
+
+        Plain SQL on purpose: it runs once per delivery on the dispatcher's hot path, with
+        everything it needs already read at claim time.
+        """
+        policy = delivery.endpoint
         now = fields.Datetime.now()
-        self.env["mfg.integration.attempt"].create(
-            {
-                "message_id": message.id,
-                "attempted_at": now,
-                "duration_ms": result.duration_ms,
-                "http_status": result.status or 0,
-                "response_excerpt": payload.excerpt(result.body or result.error),
-            }
-        )
         outcome = backoff.classify_status(result.status) if result.status else "retry"
-        attempts = message.attempt_count + 1
-        vals = {
-            "attempt_count": attempts,
-            "claimed_until": False,
-            "last_http_status": result.status or 0,
-            "first_attempt_at": message.first_attempt_at or now,
+        attempts = delivery.attempt_count + 1
+        values = {
+            "id": delivery.message_id,
+            "now": now,
+            "uid": self.env.uid,
+            "status": result.status or 0,
+            "attempts": attempts,
+            "done_at": None,
+            "latency": None,
+            "next": None,
+            "error": None,
         }
         circuit_opened = False
         if outcome == "delivered":
-            vals.update(state="done", done_at=now, last_error=False, latency_ms=_ms_between(message.create_date, now))
-            endpoint._record_success()
-        elif outcome == "retry" and attempts < endpoint.max_attempts:
-            retry_after = backoff.parse_retry_after(result.headers.get("Retry-After"), now)
-            delay = backoff.next_delay(attempts, endpoint.backoff_base, endpoint.backoff_cap, retry_after)
-            vals.update(state="retry", next_attempt_at=now + timedelta(seconds=delay), last_error=_describe(result))
-            circuit_opened = endpoint._record_failure(now)
+            values.update(state="done", done_at=now, latency=_ms_between(delivery.created_at, now))
+            if policy.failing:
+                self.env["mfg.integration.endpoint"].browse(policy.id)._record_success()
         else:
-            vals.update(state="dead", last_error=_describe(result))
+            values["error"] = _describe(result)
             if outcome == "retry":
-                circuit_opened = endpoint._record_failure(now)
-        message.write(vals)
+                circuit_opened = self.env["mfg.integration.endpoint"].browse(policy.id)._record_failure(now)
+            if outcome == "retry" and attempts < policy.max_attempts:
+                retry_after = backoff.parse_retry_after(result.headers.get("Retry-After"), now)
+                delay = backoff.next_delay(attempts, policy.backoff_base, policy.backoff_cap, retry_after)
+                values.update(state="retry", next=now + timedelta(seconds=delay))
+            else:
+                values["state"] = "dead"
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH attempt AS (
+                    INSERT INTO mfg_integration_attempt
+                           (message_id, company_id, attempted_at, duration_ms, http_status, response_excerpt,
+                            create_uid, write_uid, create_date, write_date)
+                    VALUES (%(id)s, %(company)s, %(now)s, %(duration)s, %(status)s, %(excerpt)s,
+                            %(uid)s, %(uid)s, %(now)s, %(now)s)
+                )
+                UPDATE mfg_integration_message
+                   SET state = %(state)s, attempt_count = %(attempts)s, claimed_until = NULL,
+                       last_http_status = %(status)s, first_attempt_at = COALESCE(first_attempt_at, %(now)s),
+                       done_at = %(done_at)s, latency_ms = %(latency)s,
+                       next_attempt_at = COALESCE(%(next)s, next_attempt_at), last_error = %(error)s,
+                       write_uid = %(uid)s, write_date = %(now)s
+                 WHERE id = %(id)s
+                """,
+                **values,
+                company=delivery.company_id,
+                duration=result.duration_ms,
+                excerpt=payload.excerpt(result.body or result.error),
+            )
+        )
+        self.invalidate_model()
+        self.env["mfg.integration.attempt"].invalidate_model()
         return circuit_opened
 
     # -- support actions -----------------------------------------------------

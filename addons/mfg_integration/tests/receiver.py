@@ -38,6 +38,8 @@ class Receiver:
         self.lock = threading.Lock()
         self.port = port
         self.server = None
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -46,12 +48,17 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: without TCP_NODELAY each answer
+            # waits ~40 ms for the client's delayed ACK, like no real receiver does.
+            disable_nagle_algorithm = True
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 answer = receiver._next_answer(Received(self.path, dict(self.headers), body, time.time()))
                 if answer.delay:
                     time.sleep(answer.delay)
+                with receiver.lock:
+                    receiver.in_flight -= 1
                 data = answer.body.encode()
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
@@ -90,6 +97,8 @@ class Receiver:
 
     def _next_answer(self, received):
         with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self.received.append(received)
             return self.answers.popleft() if self.answers else self.default
 

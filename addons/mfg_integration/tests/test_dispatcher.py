@@ -176,10 +176,19 @@ class TestDispatcher(CommittedCase):
         self.assertTrue(all(counts), "both dispatchers took a share of the queue")
         self.assertEqual(set(self.refresh(messages).mapped("state")), {"done"})
 
+    def test_parallel_deliveries_respect_the_endpoint_limit(self):
+        receiver = self.receiver(default=Answer(200, delay=0.2))
+        self.subscribe(receiver, max_parallel=3)
+        messages = self.emit(9)
+        self.assertEqual(self.dispatch(), 9)
+        self.assertEqual(receiver.max_in_flight, 3)
+        self.assertEqual(set(self.refresh(messages).mapped("state")), {"done"})
+
     def test_open_circuit_stops_trying_a_dead_receiver_but_not_the_others(self):
         dead = self.receiver(default=Answer(503))
         alive = self.receiver()
-        dead_endpoint = self.subscribe(dead, circuit_threshold=2, circuit_cooldown=300)
+        # One request at a time, so that exactly `threshold` requests fail before the circuit opens.
+        dead_endpoint = self.subscribe(dead, circuit_threshold=2, circuit_cooldown=300, max_parallel=1)
         alive_endpoint = self.subscribe(alive)
         self.emit(5)
 
@@ -199,7 +208,7 @@ class TestDispatcher(CommittedCase):
 
     def test_half_open_circuit_probes_once_then_closes(self):
         receiver = self.receiver(default=Answer(503))
-        endpoint = self.subscribe(receiver, circuit_threshold=1, circuit_cooldown=300)
+        endpoint = self.subscribe(receiver, circuit_threshold=1, circuit_cooldown=300, max_parallel=1)
         messages = self.emit(3)
         self.dispatch()
         self.assertEqual(len(receiver.received), 1)
@@ -220,6 +229,7 @@ class TestDispatcher(CommittedCase):
         self.dispatch()
         self.assertEqual(set(self.refresh(messages).mapped("state")), {"done"})
         self.assertEqual(self.refresh(endpoint).circuit_state, "closed")
+        self.assertEqual(len(receiver.received), 4, "one failure, then one probe and the two others")
 
     def test_ordered_endpoint_delivers_messages_about_one_record_in_order(self):
         receiver = self.receiver().answer(Answer(500))

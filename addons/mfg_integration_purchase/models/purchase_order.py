@@ -267,7 +267,7 @@ class PurchaseOrder(models.Model):
         if differences:
             lines = Markup("").join(
                 Markup("<li>%s</li>")
-                % _(
+                % self.env._(
                     "%(product)s: ordered %(ordered)s, promised %(promised)s %(uom)s",
                     product=line.product_id.display_name,
                     ordered=line.product_qty,
@@ -378,12 +378,12 @@ class PurchaseOrder(models.Model):
             picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel")).date = expected
             items = Markup("").join(
                 Markup("<li>%s</li>")
-                % _(
+                % self.env._(
                     "%(qty)s %(uom)s %(product)s%(lot)s",
                     qty=qty,
                     uom=move.product_id.uom_id.name,
                     product=move.product_id.display_name,
-                    lot=_(", lot %(lot)s", lot=lot.name) if lot else "",
+                    lot=self.env._(", lot %(lot)s", lot=lot.name) if lot else "",
                 )
                 for move, qty, lot in plans
                 if move.picking_id == picking

@@ -8,7 +8,6 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user
 
-from odoo.addons.mfg_integration.lib import transport
 from odoo.addons.mfg_integration.tests.receiver import Receiver
 
 API = "/api/mfg/v1"
@@ -100,15 +99,12 @@ class SupplierLoopCase(HttpCase):
 
     # -- outbound: the dispatcher's own steps, in the test's transaction -------
 
-    def deliver(self):
-        """Send the due messages to their receivers as the dispatcher does (claim, sign,
-        POST over HTTP, record), without its commits: the test transaction is rolled back."""
-        Message = self.env["mfg.integration.message"]
-        deliveries = Message._claim_due(50)
-        for delivery in deliveries:
-            result = transport.post(delivery.url, delivery.body, delivery.signed_headers(), delivery.timeout)
-            Message._record_result(delivery, result)
-        return Message.browse([delivery.message_id for delivery in deliveries])
+    def sent(self, system):
+        """The outbound events queued for ``system`` (the outbox), oldest first, as (type, data)."""
+        messages = self.env["mfg.integration.message"].search(
+            [("system_id", "=", system.id), ("direction", "=", "outbound")], order="id"
+        )
+        return [(message.event_type_id.code, json.loads(message.payload)) for message in messages]
 
     def outbox(self, event_type_code, record):
         return self.env["mfg.integration.message"].search(

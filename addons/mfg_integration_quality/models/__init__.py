@@ -6,3 +6,4 @@ from . import qc_test_question
 from . import qc_inspection
 from . import res_company
 from . import res_config_settings
+from . import mfg_integration_message

@@ -5,7 +5,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.mfg_integration.exceptions import MfgBusinessError, MfgUnknownCode
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
 
 _logger = logging.getLogger(__name__)
@@ -18,9 +18,7 @@ class StockLot(models.Model):
     _inherit = "stock.lot"
 
     mfg_hold_ids = fields.One2many("mfg.quality.lot.hold", "lot_id", string="Quality Holds")
-    mfg_on_hold = fields.Boolean(
-        string="On Quality Hold", compute="_compute_mfg_hold", store=True, index=True
-    )
+    mfg_on_hold = fields.Boolean(string="On Quality Hold", compute="_compute_mfg_hold", store=True, index=True)
     mfg_hold_reason = fields.Char(string="Hold Reason", compute="_compute_mfg_hold", store=True)
 
     @api.depends("mfg_hold_ids.state", "mfg_hold_ids.reason")
@@ -98,7 +96,7 @@ class StockLot(models.Model):
                     "%(operation)s is blocked: %(lots)s",
                     operation=operation,
                     lots="; ".join(
-                        _(
+                        self.env._(
                             "lot %(lot)s of %(product)s is on quality hold (%(reason)s)",
                             lot=lot.name,
                             product=lot.product_id.display_name,
@@ -125,13 +123,12 @@ class StockLot(models.Model):
     @api.model
     def _mfg_lot_for_event(self, system, lot_name, material, path=""):
         """The lot ``lot_name`` of the product the system calls ``material``."""
-        try:
-            # sudo: code mappings are integration configuration the technical user may not read.
-            product = self.env["mfg.integration.code.mapping"].sudo().resolve(
-                system, "product", material, path=f"{path}/material"
-            )
-        except MfgUnknownCode:
-            raise
+        # sudo: code mappings are integration configuration the technical user may not read.
+        product = (
+            self.env["mfg.integration.code.mapping"]
+            .sudo()
+            .resolve(system, "product", material, path=f"{path}/material")
+        )
         product = self.env["product.product"].browse(product.id)
         lot = self.search([("name", "=", lot_name), ("product_id", "=", product.id)], limit=1)
         if not lot:

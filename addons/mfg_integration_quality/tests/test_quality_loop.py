@@ -1,0 +1,348 @@
+"""The quality loop on real Odoo: results and hold requests through the REST API,
+OCA inspections, lot holds blocking deliveries and consumption, events in the outbox of each subscribed system."""
+
+import json
+import uuid
+from datetime import datetime, timedelta
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tests import Form, HttpCase, new_test_user, tagged
+
+
+API = "/api/mfg/v1/events"
+RESULT = "mfg.quality.result_reported.v1"
+HOLD = "mfg.quality.hold_requested.v1"
+RELEASE = "mfg.quality.hold_released.v1"
+OUTBOUND = ("mfg.quality.inspection_completed.v1", "mfg.quality.lot.hold_placed.v1", "mfg.quality.lot.hold_released.v1")
+
+
+@tagged("post_install", "-at_install")
+class TestQualityLoop(HttpCase):
+    def setUp(self):
+        super().setUp()
+        EventType = self.env["mfg.integration.event.type"]
+        inbound = EventType.search([("code", "in", (RESULT, HOLD, RELEASE))])
+        outbound = EventType.search([("code", "in", OUTBOUND)])
+        self.qms = self.env["mfg.integration.system"].create(
+            {"name": "QMS", "code": "QMS", "kind": "qms", "inbound_event_type_ids": [(6, 0, inbound.ids)]}
+        )
+        self.mes = self.env["mfg.integration.system"].create({"name": "MES", "code": "MES", "kind": "mes"})
+        for system in (self.qms, self.mes):
+            self.env["mfg.integration.endpoint"].create(
+                {
+                    "name": system.code,
+                    "system_id": system.id,
+                    "url": f"https://{system.code.lower()}.example.com/hook",
+                    "subscription_ids": [(0, 0, {"event_type_id": t.id}) for t in outbound],
+                }
+            )
+        tech = new_test_user(
+            self.env,
+            login=f"tech-qms-{uuid.uuid4().hex[:6]}",
+            groups="base.group_user,stock.group_stock_user,quality_control_oca.group_quality_control_user",
+        )
+        tech.mfg_system_id = self.qms
+        self.key = (
+            self.env["res.users.apikeys"]
+            .with_user(tech)
+            ._generate(None, "qms", fields.Datetime.now() + timedelta(days=1))
+        )
+        self.env.company.mfg_hold_on_failed_inspection = True
+
+        self.warehouse = self.env["stock.warehouse"].search([("company_id", "=", self.env.company.id)], limit=1)
+        self.resin = self.env["product.product"].create(
+            {"name": "Resin", "default_code": "RES-100", "is_storable": True, "tracking": "lot"}
+        )
+        # The QMS has its own code for the material.
+        self.env["mfg.integration.code.mapping"].create(
+            {
+                "system_id": self.qms.id,
+                "kind": "product",
+                "external_code": "Q-RESIN",
+                "target_ref": f"product.product,{self.resin.id}",
+            }
+        )
+        self.lot = self.env["stock.lot"].create({"name": "R-1", "product_id": self.resin.id})
+        self.env["stock.quant"]._update_available_quantity(self.resin, self.warehouse.lot_stock_id, 10, lot_id=self.lot)
+        unit = self.env.ref("uom.product_uom_unit")
+        self.test = self.env["qc.test"].create(
+            {
+                "name": "Viscosity check",
+                "mfg_code": "VISC",
+                "test_lines": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "Viscosity",
+                            "mfg_code": "VISC_MPAS",
+                            "type": "quantitative",
+                            "min_value": 100,
+                            "max_value": 200,
+                            "uom_id": unit.id,
+                        },
+                    ),
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "Appearance",
+                            "type": "qualitative",
+                            "ql_values": [(0, 0, {"name": "clear", "ok": True}), (0, 0, {"name": "cloudy"})],
+                        },
+                    ),
+                ],
+            }
+        )
+
+    # -- helpers -------------------------------------------------------------
+
+    def post_event(self, event_type, data):
+        event = {
+            "specversion": "1.0",
+            "id": str(uuid.uuid4()),
+            "source": "urn:qms:lab",
+            "type": event_type,
+            "time": "2030-01-01T10:00:00Z",
+            "data": data,
+        }
+        response = self.url_open(
+            API,
+            data=json.dumps(event),
+            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/cloudevents+json"},
+        )
+        self.env.invalidate_all()
+        return response
+
+    def assertProcessed(self, response):
+        self.assertEqual(response.status_code, 200, response.text)
+        return response.json()["result"]
+
+    def sent(self, system):
+        """The outbound events queued for ``system`` (the outbox), oldest first, as (type, data)."""
+        messages = self.env["mfg.integration.message"].search(
+            [("system_id", "=", system.id), ("direction", "=", "outbound")], order="id"
+        )
+        return [(message.event_type_id.code, json.loads(message.payload)) for message in messages]
+
+
+    def failed_result(self, **subject):
+        return {
+            "subject": subject or {"lot": "R-1", "material": "Q-RESIN"},
+            "test": "VISC",
+            "results": [
+                {"characteristic": "VISC_MPAS", "value": 250, "ok": False},
+                {"characteristic": "appearance", "value": "cloudy"},
+            ],
+            "outcome": "fail",
+            "inspector": "Quinn Lab",
+            "occurred_at": "2030-01-05T09:30:00Z",
+        }
+
+    def delivery_of_resin(self, qty=5):
+        picking = self.env["stock.picking"].create(
+            {
+                "picking_type_id": self.warehouse.out_type_id.id,
+                "location_id": self.warehouse.lot_stock_id.id,
+                "location_dest_id": self.env.ref("stock.stock_location_customers").id,
+                "move_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "Resin",
+                            "product_id": self.resin.id,
+                            "product_uom_qty": qty,
+                            "location_id": self.warehouse.lot_stock_id.id,
+                            "location_dest_id": self.env.ref("stock.stock_location_customers").id,
+                        },
+                    )
+                ],
+            }
+        )
+        picking.action_confirm()
+        picking.action_assign()
+        self.assertEqual(picking.move_line_ids.lot_id, self.lot)
+        return picking
+
+    def production_using_resin(self):
+        panel = self.env["product.product"].create({"name": "Panel", "is_storable": True})
+        bom = self.env["mrp.bom"].create(
+            {
+                "product_tmpl_id": panel.product_tmpl_id.id,
+                "product_qty": 1,
+                "bom_line_ids": [(0, 0, {"product_id": self.resin.id, "product_qty": 2})],
+            }
+        )
+        production = self.env["mrp.production"].create({"product_id": panel.id, "bom_id": bom.id, "product_qty": 1})
+        production.action_confirm()
+        production.action_assign()
+        form = Form(production)
+        form.qty_producing = 1
+        production = form.save()
+        production.move_raw_ids.picked = True
+        self.assertEqual(production.move_raw_ids.move_line_ids.lot_id, self.lot)
+        return production
+
+    # -- tests ---------------------------------------------------------------
+
+    def test_failed_result_places_a_hold_that_blocks_delivery_until_released(self):
+        result = self.assertProcessed(self.post_event(RESULT, self.failed_result()))
+
+        inspection = self.env["qc.inspection"].browse(result["records"][0]["id"])
+        self.assertEqual(inspection.object_id, self.lot)
+        self.assertEqual(inspection.lot_id, self.lot)
+        self.assertEqual(inspection.state, "failed")
+        self.assertEqual(inspection.date_done, datetime(2030, 1, 5, 9, 30))
+        self.assertEqual(inspection.mfg_system_id, self.qms)
+        self.assertEqual(inspection.mfg_inspector, "Quinn Lab")
+        viscosity, appearance = inspection.inspection_lines.sorted("id")
+        self.assertEqual(viscosity.quantitative_value, 250)
+        self.assertFalse(viscosity.success)
+        self.assertEqual(appearance.qualitative_value.name, "cloudy")
+        # The setting puts the lot on hold.
+        self.assertTrue(self.lot.mfg_on_hold)
+        self.assertIn(inspection.name, self.lot.mfg_hold_reason)
+        self.assertEqual(self.lot.mfg_hold_ids.origin, "inspection")
+        self.assertEqual(self.lot.mfg_hold_ids.inspection_id, inspection)
+
+        types = [event_type for event_type, _data in self.sent(self.mes)]
+        self.assertEqual(types, ["mfg.quality.inspection_completed.v1", "mfg.quality.lot.hold_placed.v1"])
+        completed = self.sent(self.mes)[0][1]
+        self.assertEqual(completed["outcome"], "fail")
+        self.assertEqual(completed["subject"]["lot"], "R-1")
+        self.assertEqual(completed["occurred_at"], "2030-01-05T09:30:00Z")
+        self.assertEqual(self.sent(self.mes)[1][1]["origin"], "inspection")
+        self.assertEqual(self.sent(self.qms), [], "the QMS is not told back what it reported")
+
+        delivery = self.delivery_of_resin()
+        with self.assertRaises(UserError) as blocked:
+            delivery.button_validate()
+        self.assertIn("R-1", str(blocked.exception))
+        self.assertIn(inspection.name, str(blocked.exception))
+        self.assertNotEqual(delivery.state, "done")
+
+        self.assertProcessed(
+            self.post_event(
+                RELEASE,
+                {"lot": "R-1", "material": "Q-RESIN", "reason": "Retest passed", "occurred_at": "2030-01-06T08:00:00Z"},
+            )
+        )
+        self.assertFalse(self.lot.mfg_on_hold)
+        self.assertEqual(self.lot.mfg_hold_ids.state, "released")
+        self.assertEqual(self.lot.mfg_hold_ids.release_reason, "Retest passed")
+        self.assertEqual(self.lot.mfg_hold_ids.released_at, datetime(2030, 1, 6, 8, 0))
+        self.assertEqual(self.sent(self.mes)[-1][0], "mfg.quality.lot.hold_released.v1")
+
+        delivery.button_validate()
+        self.assertEqual(delivery.state, "done")
+
+    def test_result_completes_the_open_inspection(self):
+        inspection = self.env["qc.inspection"].create(
+            {"object_id": f"stock.lot,{self.lot.id}", "test": self.test.id, "state": "ready"}
+        )
+        inspection.inspection_lines = inspection._prepare_inspection_lines(self.test)
+        result = self.assertProcessed(
+            self.post_event(
+                RESULT,
+                dict(
+                    self.failed_result(),
+                    results=[
+                        {"characteristic": "Viscosity", "value": 150},
+                        {"characteristic": "Appearance", "value": "clear"},
+                    ],
+                    outcome="pass",
+                ),
+            )
+        )
+        self.assertEqual(result["records"][0]["id"], inspection.id)
+        self.assertEqual(inspection.state, "success")
+        self.assertTrue(inspection.success)
+        self.assertFalse(self.lot.mfg_on_hold)
+        [(event_type, data)] = self.sent(self.mes)
+        self.assertEqual(
+            (event_type, data["outcome"], data["inspection"]),
+            ("mfg.quality.inspection_completed.v1", "pass", inspection.name),
+        )
+
+    def test_inspection_done_by_hand_is_sent(self):
+        inspection = self.env["qc.inspection"].create(
+            {"object_id": f"stock.lot,{self.lot.id}", "test": self.test.id, "state": "ready"}
+        )
+        inspection.inspection_lines = inspection._prepare_inspection_lines(self.test, force_fill=True)
+        inspection.action_confirm()
+        self.assertEqual(inspection.state, "success")
+        for system in (self.qms, self.mes):
+            self.assertEqual([t for t, _d in self.sent(system)], ["mfg.quality.inspection_completed.v1"])
+
+    def test_hold_request_blocks_consumption_until_released_by_hand(self):
+        production = self.production_using_resin()
+        result = self.assertProcessed(
+            self.post_event(
+                HOLD,
+                {
+                    "lot": "R-1",
+                    "material": "Q-RESIN",
+                    "reason": "Supplier recall 77",
+                    "occurred_at": "2030-01-05T09:30:00Z",
+                },
+            )
+        )
+        self.assertEqual(result["records"], [{"model": "stock.lot", "id": self.lot.id, "name": "R-1"}])
+        self.assertTrue(self.lot.mfg_on_hold)
+        self.assertEqual(self.lot.mfg_hold_ids.system_id, self.qms)
+
+        with self.assertRaises(UserError) as blocked:
+            production.button_mark_done()
+        self.assertIn("lot R-1 of [RES-100] Resin is on quality hold (Supplier recall 77)", str(blocked.exception))
+        self.assertIn(production.name, str(blocked.exception))
+
+        # Released by hand from the lot form, with a reason.
+        action = self.lot.action_mfg_hold_wizard()
+        wizard = Form(self.env[action["res_model"]].with_context(**action["context"]))
+        wizard.reason = "Recall does not concern R-1"
+        wizard.save().action_apply()
+        self.assertFalse(self.lot.mfg_on_hold)
+        self.assertEqual(self.lot.mfg_hold_ids.released_by_id, self.env.user)
+
+        production.button_mark_done()
+        self.assertEqual(production.state, "done")
+        self.assertEqual(
+            [t for t, _d in self.sent(self.mes)],
+            ["mfg.quality.lot.hold_placed.v1", "mfg.quality.lot.hold_released.v1"],
+        )
+        # A release by hand is news to the QMS too.
+        self.assertEqual([t for t, _d in self.sent(self.qms)], ["mfg.quality.lot.hold_released.v1"])
+
+    def test_hold_placed_by_hand_is_sent_and_shown_on_the_lot(self):
+        action = self.lot.action_mfg_hold_wizard()
+        self.assertEqual(action["context"]["default_action"], "place")
+        wizard = Form(self.env[action["res_model"]].with_context(**action["context"]))
+        wizard.reason = "Customer complaint 4711"
+        wizard.save().action_apply()
+        self.assertTrue(self.lot.mfg_on_hold)
+        self.assertEqual(self.lot.mfg_hold_reason, "Customer complaint 4711")
+        self.assertEqual(self.lot.mfg_hold_ids.origin, "manual")
+        self.assertTrue(self.lot.message_ids.filtered(lambda m: "Customer complaint 4711" in m.body))
+        [(event_type, data)] = self.sent(self.qms)
+        self.assertEqual(event_type, "mfg.quality.lot.hold_placed.v1")
+        self.assertEqual((data["lot"], data["material"], data["reason"]), ("R-1", "RES-100", "Customer complaint 4711"))
+
+    def test_result_on_a_production_order(self):
+        production = self.production_using_resin()
+        result = self.assertProcessed(self.post_event(RESULT, self.failed_result(production_order=production.name)))
+        inspection = self.env["qc.inspection"].browse(result["records"][0]["id"])
+        self.assertEqual(inspection.production_id, production)
+        self.assertEqual(inspection.state, "failed")
+
+    def test_unknown_characteristic_is_refused_naming_it(self):
+        data = self.failed_result()
+        data["results"][1]["characteristic"] = "Colour"
+        response = self.post_event(RESULT, data)
+        self.assertEqual(response.status_code, 422, response.text)
+        body = response.json()
+        self.assertEqual(body["errors"][0]["path"], "/data/results/1/characteristic")
+        self.assertIn("Colour", body["detail"])
+        self.assertFalse(self.env["qc.inspection"].search([("lot_id", "=", self.lot.id)]))
+        self.assertFalse(self.lot.mfg_on_hold)

@@ -1,0 +1,1 @@
+from . import mfg_quality_lot_hold_wizard
