@@ -48,6 +48,19 @@ ensure_postgres() {
     fi
 }
 
+# Browser tests (Odoo tours run by HttpCase) need Chromium and websocket-client;
+# Odoo skips them without, and a skip fails our run: install Debian's chromium if missing.
+ensure_chromium() {
+    if command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then
+        return 0
+    fi
+    log "Chromium not found (browser tests need it): installing Debian's chromium with apt-get"
+    [[ $EUID -eq 0 ]] || die "Chromium missing; install the 'chromium' package"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+        || die "apt-get install chromium failed"
+    command -v chromium >/dev/null 2>&1 || die "chromium still not found after apt-get install"
+}
+
 # Runs a command as the cluster owner (initdb refuses root: use 'postgres').
 _as_pg() {
     if [[ $EUID -eq 0 ]]; then

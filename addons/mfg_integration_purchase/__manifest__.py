@@ -7,9 +7,7 @@
     "author": "Manufacturing Integration Hub contributors",
     "website": "https://github.com/mfg-integration-hub/mfg-integration-hub",
     "license": "LGPL-3",
-    # TODO(lead): "mfg_integration" -> "mfg_integration_stock" once helper-4's addon lands
-    # (its product/uom fallbacks then resolve our internal references without code mappings).
-    "depends": ["mfg_integration", "purchase_stock"],
+    "depends": ["mfg_integration_stock", "purchase_stock"],
     "data": [
         "data/mfg_integration_event_type_data.xml",
         "views/res_partner_views.xml",

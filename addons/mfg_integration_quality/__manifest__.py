@@ -9,8 +9,8 @@
     # AGPL-3: it builds on OCA's AGPL-3 quality_control_* modules.
     "license": "AGPL-3",
     "depends": [
-        # TODO(lead): "mfg_integration" -> "mfg_integration_stock", "mfg_integration_mrp" once they land.
-        "mfg_integration",
+        "mfg_integration_stock",
+        "mrp",
         "quality_control_oca",
         "quality_control_stock_oca",
         "quality_control_mrp_oca",

@@ -1,60 +1,80 @@
 """Retry timing: exponential backoff with full jitter, Retry-After, circuit breaker."""
 
 import random
-from datetime import timedelta, timezone
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
-MAX_RETRY_AFTER = 24 * 3600
-MAX_EXPONENT = 32
+MAX_RETRY_AFTER = 24 * 3600  # a receiver cannot park a message for longer than a day
+MAX_EXPONENT = 32  # 2**32 * base is beyond any sensible cap; avoids huge ints / float overflow
+MAX_CIRCUIT_DOUBLINGS = 6  # an open circuit waits at most 64x the cooldown
 
 
-def full_jitter_delay(attempt, base, cap, rand=random.random):
-    """Seconds to wait before retry number ``attempt`` (0 for the first retry):
-    random(0, min(cap, base * 2^attempt))."""
+def full_jitter_delay(attempt: int, base: float, cap: float, rand: Callable[[], float] = random.random) -> float:
+    """Seconds to wait before a retry: random(0, min(cap, base * 2^attempt)).
+
+    ``attempt`` is 0-based: the first retry (after the 1st failure) uses attempt=0, the
+    retry after the 2nd failure attempt=1, and so on. Full jitter spreads the retries of
+    many messages that failed together, so they do not hit the receiver in waves.
+    """
     exponent = min(max(attempt, 0), MAX_EXPONENT)
     return rand() * min(cap, base * 2**exponent)
 
 
-def parse_retry_after(value, now):
-    """Seconds a receiver asked us to wait (delta-seconds or HTTP-date), or None."""
-    if not value:
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds a receiver asked us to wait (delta-seconds or HTTP-date), or None when absent or invalid.
+
+    ``now`` may be naive (taken as UTC, as Odoo stores it) or aware."""
+    if not value or not isinstance(value, str):
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
     if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now
-    return max(0.0, (when - now).total_seconds())
+    return max(0.0, (_as_utc(when) - _as_utc(now)).total_seconds())
 
 
-def classify_status(status):
-    """'delivered' (2xx), 'retry' (408, 429, 5xx) or 'dead' (any other answer)."""
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def classify_status(status: int) -> str:
+    """'delivered' (2xx), 'retry' (408, 429, 5xx) or 'dead' (1xx, 3xx, other 4xx: retrying will not help)."""
     if 200 <= status < 300:
         return "delivered"
-    if status in (408, 429) or status >= 500:
+    if status in (408, 429) or 500 <= status < 600:
         return "retry"
     return "dead"
 
 
-def next_delay(attempts_done, base, cap, retry_after=None, rand=random.random):
-    """Seconds until the next attempt after ``attempts_done`` failed ones."""
+def next_delay(
+    attempts_done: int,
+    base: float,
+    cap: float,
+    retry_after: float | None = None,
+    rand: Callable[[], float] = random.random,
+) -> float:
+    """Seconds until the next attempt after ``attempts_done`` (>= 1) failed ones.
+
+    The receiver's Retry-After wins over our backoff, bounded by MAX_RETRY_AFTER."""
     if retry_after is not None:
-        return min(retry_after, MAX_RETRY_AFTER)
+        return min(max(retry_after, 0.0), MAX_RETRY_AFTER)
     return full_jitter_delay(attempts_done - 1, base, cap, rand)
 
 
-def circuit_after_failure(consecutive_failures, threshold, cooldown, now):
-    """When the circuit opens, the time it stays open until; None while it stays closed.
-    The cooldown doubles (up to 64x) while the endpoint keeps failing."""
+def circuit_after_failure(
+    consecutive_failures: int, threshold: int, cooldown: float, now: datetime
+) -> datetime | None:
+    """The time the circuit stays open until, or None while it stays closed.
+
+    The cooldown doubles (up to 64x) with each failure past the threshold, so that an
+    endpoint that keeps failing its half-open probe is probed less and less often."""
     if consecutive_failures < threshold:
         return None
-    return now + timedelta(seconds=cooldown * 2 ** min(consecutive_failures - threshold, 6))
-
-
+    doublings = min(consecutive_failures - threshold, MAX_CIRCUIT_DOUBLINGS)
+    return now + timedelta(seconds=cooldown * 2**doublings)

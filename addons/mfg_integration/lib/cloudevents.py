@@ -2,19 +2,34 @@
 
 import json
 import re
+from datetime import datetime
 
+from .payload import refuse_non_json
 from .timeconv import parse_rfc3339, to_rfc3339
 
 CONTENT_TYPE = "application/cloudevents+json"
-CORE_ATTRIBUTES = {
-    "specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema", "data", "data_base64",
-}
-EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
+SPEC_VERSION = "1.0"
+CORE_ATTRIBUTES = frozenset(
+    {"specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema", "data", "data_base64"}
+)
+EXTENSION_NAME = re.compile(r"[a-z0-9]{1,20}", re.ASCII)
+MAX_ID_LENGTH = 256
 
 
-def build_event(*, event_id, source, event_type, data, time, subject=None, dataschema=None, extensions=None):
+def build_event(
+    *,
+    event_id: str,
+    source: str,
+    event_type: str,
+    data: dict,
+    time: datetime,
+    subject: str | None = None,
+    dataschema: str | None = None,
+    extensions: dict | None = None,
+) -> dict:
+    """An outbound event; optional attributes and extensions whose value is None are left out."""
     event = {
-        "specversion": "1.0",
+        "specversion": SPEC_VERSION,
         "id": event_id,
         "source": source,
         "type": event_type,
@@ -24,46 +39,69 @@ def build_event(*, event_id, source, event_type, data, time, subject=None, datas
         "dataschema": dataschema,
     }
     for name, value in (extensions or {}).items():
-        if not EXTENSION_NAME.match(name) or name in CORE_ATTRIBUTES:
-            raise ValueError(f"invalid CloudEvents extension attribute name {name!r}")
+        _check_extension_name(name)
         event[name] = value
     event = {name: value for name, value in event.items() if value is not None}
     event["data"] = data
     return event
 
 
-def to_bytes(event):
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+def _check_extension_name(name: str) -> None:
+    if not isinstance(name, str) or not EXTENSION_NAME.fullmatch(name):
+        raise ValueError(f"invalid CloudEvents extension attribute name {name!r}: use 1-20 lowercase letters/digits")
+    if name in CORE_ATTRIBUTES:
+        raise ValueError(f"extension attribute {name!r} would shadow a core CloudEvents attribute")
 
 
-def _required_string(obj, name, errors, max_length=None):
+def to_bytes(event: dict) -> bytes:
+    """Compact UTF-8 JSON; the key order is the event's own (build_event's is fixed), so the
+    same event always gives the same bytes, the ones that get signed."""
+    return json.dumps(
+        event, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=refuse_non_json
+    ).encode()
+
+
+def _error(name: str, message: str) -> dict:
+    # JSON pointer escaping (RFC 6901): an unknown attribute name may contain '/' or '~'.
+    return {"path": "/" + name.replace("~", "~0").replace("/", "~1"), "message": message}
+
+
+def _string_errors(obj: dict, name: str, max_length: int | None = None) -> list[dict]:
     value = obj.get(name)
     if not isinstance(value, str) or not value:
-        errors.append({"path": f"/{name}", "message": f"'{name}' is required and must be a non-empty string"})
-    elif max_length and len(value) > max_length:
-        errors.append({"path": f"/{name}", "message": f"'{name}' is longer than {max_length} characters"})
+        return [_error(name, f"'{name}' is required and must be a non-empty string")]
+    if max_length and len(value) > max_length:
+        return [_error(name, f"'{name}' is longer than {max_length} characters")]
+    return []
 
 
-def envelope_errors(obj):
-    """Every way ``obj`` is not an acceptable inbound CloudEvent, as [{path, message}]."""
+def _time_errors(obj: dict) -> list[dict]:
+    if "time" not in obj:
+        return []
+    try:
+        parse_rfc3339(obj["time"])
+    except ValueError as error:
+        return [_error("time", str(error))]
+    return []
+
+
+def envelope_errors(obj) -> list[dict]:
+    """Every way ``obj`` is not an acceptable inbound CloudEvent, as [{path, message}]; [] when valid."""
     if not isinstance(obj, dict):
         return [{"path": "", "message": "an event must be a JSON object"}]
     errors = []
-    if obj.get("specversion") != "1.0":
-        errors.append({"path": "/specversion", "message": "'specversion' must be \"1.0\""})
-    _required_string(obj, "id", errors, max_length=256)
-    _required_string(obj, "source", errors)
-    _required_string(obj, "type", errors)
-    if "time" in obj:
-        try:
-            parse_rfc3339(obj["time"])
-        except ValueError as error:
-            errors.append({"path": "/time", "message": str(error)})
+    if obj.get("specversion") != SPEC_VERSION:
+        errors.append(_error("specversion", f"'specversion' must be \"{SPEC_VERSION}\""))
+    errors += _string_errors(obj, "id", max_length=MAX_ID_LENGTH)
+    errors += _string_errors(obj, "source")
+    errors += _string_errors(obj, "type")
+    errors += _time_errors(obj)
     if "subject" in obj and not isinstance(obj["subject"], str):
-        errors.append({"path": "/subject", "message": "'subject' must be a string"})
+        errors.append(_error("subject", "'subject' must be a string"))
+    # Our API takes JSON data only: data_base64 (binary data) is refused by this rule too.
     if not isinstance(obj.get("data"), dict):
-        errors.append({"path": "/data", "message": "'data' is required and must be a JSON object"})
+        errors.append(_error("data", "'data' is required and must be a JSON object"))
     for name in obj:
-        if name not in CORE_ATTRIBUTES and not EXTENSION_NAME.match(name):
-            errors.append({"path": f"/{name}", "message": "extension attribute names are lowercase letters and digits"})
+        if name not in CORE_ATTRIBUTES and not EXTENSION_NAME.fullmatch(name):
+            errors.append(_error(name, "extension attribute names are 1-20 lowercase letters and digits"))
     return errors

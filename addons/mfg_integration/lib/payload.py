@@ -2,39 +2,51 @@
 
 import hashlib
 import json
+from typing import Any
 
 
-def _refuse(value):
+def refuse_non_json(value: Any):
+    """``default`` hook of json.dumps: a datetime or a record must be converted by the mapper,
+    never stringified silently (the receiver would get a format nobody agreed on)."""
     raise TypeError(f"{type(value).__name__} is not JSON serialisable: convert it in the mapper")
 
 
-def canonical_json(data):
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_refuse)
+def canonical_json(data: Any) -> str:
+    """Stable text for hashing and storage: sorted keys, no spaces, UTF-8 kept as is.
+
+    NaN and Infinity are refused (ValueError): they are not JSON and PostgreSQL's jsonb,
+    like most receivers, rejects them."""
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=refuse_non_json
+    )
 
 
-def sha256_hex(text):
+def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _bounded(text, max_chars):
+def _bounded(text: str, max_chars: int) -> str:
     if len(text) <= max_chars:
         return text
     return f"{text[:max_chars]}… (truncated, {len(text)} chars)"
 
 
-def pretty_json(data_or_text, max_chars=100_000):
+def pretty_json(data_or_text: Any, max_chars: int = 100_000) -> str:
+    """Indented JSON for a support user; text that is not JSON is shown as is. Bounded by ``max_chars``."""
     data = data_or_text
     if isinstance(data_or_text, str):
         try:
             data = json.loads(data_or_text)
         except ValueError:
             return _bounded(data_or_text, max_chars)
-    return _bounded(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False), max_chars)
+    # default=str: display only, it must never fail on an odd value.
+    return _bounded(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str), max_chars)
 
 
-def excerpt(text, max_chars=2000):
+def excerpt(text: str | bytes | None, max_chars: int = 2000) -> str:
+    """A bounded excerpt of a response body or error, safe to store whatever the receiver sent."""
     if text is None:
         return ""
     if isinstance(text, bytes):
         text = text.decode(errors="replace")
-    return _bounded(text, max_chars)
+    return _bounded(str(text), max_chars)

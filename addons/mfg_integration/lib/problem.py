@@ -1,11 +1,26 @@
 """RFC 9457 problem details."""
 
+from typing import Any
+
 CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:mfg-integration:problem:"
 
 
-def problem(status, title, detail=None, *, slug=None, instance=None, errors=None, **extensions):
+def problem(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    slug: str | None = None,
+    instance: str | None = None,
+    errors: list | None = None,
+    **extensions: Any,
+) -> dict:
+    """A problem details object; None values are left out (RFC 9457 members are all optional)."""
+    if "type" in extensions:
+        raise TypeError("pass slug= to set a problem's type")
     body = {
+        # 'about:blank' means "the HTTP status says it all" (RFC 9457 section 4.2.1).
         "type": TYPE_PREFIX + slug if slug else "about:blank",
         "title": title,
         "status": status,

@@ -74,11 +74,13 @@ class MfgIntegrationCodeMapping(models.Model):
         """
         if not code:
             raise MfgUnknownCode(kind, code, path=path)
-        mapping = self.search(
+        # sudo: mappings are integration configuration, read here only for the sending
+        # system; the record found is handed back in the caller's environment.
+        mapping = self.sudo().search(
             [("system_id", "=", system.id), ("kind", "=", kind), ("external_code", "=", code)], limit=1
         )
         if mapping:
-            return mapping.target_ref
+            return mapping.target_ref.with_env(self.env)
         fallback = getattr(self, f"_fallback_{kind}", None)
         record = fallback(system, code) if fallback else None
         if not record:

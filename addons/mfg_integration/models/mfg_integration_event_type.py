@@ -40,6 +40,13 @@ class MfgIntegrationEventType(models.Model):
     handler_method = fields.Char(
         help="Inbound types: method called as handler(message, data) -> result dict.",
     )
+    subject_model = fields.Char(
+        help="Inbound types: model of the record the event is about (e.g. mrp.production), "
+        "so that its messages show on that record.",
+    )
+    subject_key = fields.Char(
+        help="Inbound types: member of the event's data holding that record's name (e.g. production_order).",
+    )
     active = fields.Boolean(default=True)
 
     _sql_constraints = [
@@ -100,10 +107,28 @@ class MfgIntegrationEventType(models.Model):
     @api.model
     def _get_by_code(self, code, direction=None):
         """Active event type by code, or an empty recordset."""
-        domain = [("code", "=", code)]
-        if direction:
-            domain.append(("direction", "=", direction))
-        return self.search(domain, limit=1)
+        return self.browse(self._id_by_code(code, direction or ""))
+
+    @api.model
+    @tools.ormcache("code", "direction")
+    def _id_by_code(self, code, direction):
+        # Cached: emit() looks the type up in every business transaction; any change
+        # to the catalog clears the cache.
+        domain = [("code", "=", code)] + ([("direction", "=", direction)] if direction else [])
+        return self.sudo().search(domain, limit=1).ids
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
 
     def schema_errors(self, data, prefix=""):
         """Every way ``data`` fails this type's schema, as [{path, message}]."""

@@ -449,6 +449,8 @@ class MfgIntegrationMessage(models.Model):
             )
         else:
             vals.update(state="dead")
+        if not message.res_model:
+            vals.update(message._inbound_subject_record(result))
         message.write(vals)
         self.env["mfg.integration.attempt"].sudo().create(
             {
@@ -461,6 +463,27 @@ class MfgIntegrationMessage(models.Model):
         )
         if outcome.status >= 400:
             message._inbound_notify_failure(error)
+
+    def _inbound_subject_record(self, result):
+        """The business record an inbound message is about, so that planners see it on that
+        record (failed ones too): the event type's subject rule, else the first record the
+        handler reports."""
+        event_type = self.event_type_id
+        if event_type.subject_model and event_type.subject_key:
+            data = json.loads(self.payload).get("data") or {}
+            name = data.get(event_type.subject_key)
+            # sudo: only links the message to the record named in it, whatever the sender may read.
+            record = (
+                self.env[event_type.subject_model].sudo().search([("name", "=", name)], limit=1)
+                if isinstance(name, str)
+                else None
+            )
+            if record:
+                return {"res_model": record._name, "res_id": record.id}
+        records = (result or {}).get("records") or []
+        if records and records[0].get("model") in self.env:
+            return {"res_model": records[0]["model"], "res_id": records[0]["id"]}
+        return {}
 
     def _inbound_notify_failure(self, error):
         """Hook: raise an activity for the system's responsible (domain addons may extend)."""

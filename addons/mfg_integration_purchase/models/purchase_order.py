@@ -75,6 +75,11 @@ class PurchaseOrder(models.Model):
         positive = (operator == "=") == bool(value)
         return [("id", "in" if positive else "not in", lines.order_id.ids)]
 
+    def _mfg_warehouse(self):
+        """The receiving plant (mfg_integration_stock's plant routing)."""
+        self.ensure_one()
+        return self.picking_type_id.warehouse_id
+
     # -- outbound ------------------------------------------------------------
 
     def button_approve(self, force=False):

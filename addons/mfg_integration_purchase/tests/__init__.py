@@ -1,1 +1,2 @@
 from . import test_supplier_loop
+from . import test_delivery

@@ -1,5 +1,5 @@
 """Supplier loop fixtures: a supplier portal as an external system, with a technical
-user and API key for the inbound REST API and a real HTTP receiver for its webhooks."""
+user and API key for the inbound REST API and an endpoint for its webhooks."""
 
 import json
 import uuid
@@ -7,8 +7,6 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user
-
-from odoo.addons.mfg_integration.tests.receiver import Receiver
 
 API = "/api/mfg/v1"
 OUTBOUND = (
@@ -26,9 +24,7 @@ class SupplierLoopCase(HttpCase):
         self.outbound_types = EventType.search([("code", "in", OUTBOUND)])
         self.inbound_types = EventType.search([("code", "in", INBOUND)])
         self.system, self.tech_user, self.key = self.make_supplier_system("ACME-PORTAL")
-        self.receiver = Receiver().start()
-        self.addCleanup(self.receiver.stop)
-        self.endpoint = self.make_endpoint(self.system, self.receiver)
+        self.endpoint = self.make_endpoint(self.system)
         self.buyer = new_test_user(
             self.env,
             login=f"buyer-{uuid.uuid4().hex[:6]}",
@@ -70,12 +66,12 @@ class SupplierLoopCase(HttpCase):
         )
         return system, user, key
 
-    def make_endpoint(self, system, receiver):
+    def make_endpoint(self, system):
         return self.env["mfg.integration.endpoint"].create(
             {
                 "name": f"{system.code} webhooks",
                 "system_id": system.id,
-                "url": receiver.url,
+                "url": f"https://{system.code.lower()}.example.com/hook",
                 "subscription_ids": [(0, 0, {"event_type_id": t.id}) for t in self.outbound_types],
             }
         )

@@ -15,7 +15,7 @@ ASN = "mfg.supplier.shipment_notified.v1"
 class TestPurchaseOutbound(SupplierLoopCase):
     def test_confirmed_order_is_queued_for_the_supplier_system_only(self):
         other_system, _user, _key = self.make_supplier_system("OTHER-PORTAL")
-        self.make_endpoint(other_system, self.receiver)
+        self.make_endpoint(other_system)
         order = self.make_order()
 
         order.button_confirm()

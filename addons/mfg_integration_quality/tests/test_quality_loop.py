@@ -9,7 +9,6 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 
-
 API = "/api/mfg/v1/events"
 RESULT = "mfg.quality.result_reported.v1"
 HOLD = "mfg.quality.hold_requested.v1"
@@ -125,7 +124,6 @@ class TestQualityLoop(HttpCase):
             [("system_id", "=", system.id), ("direction", "=", "outbound")], order="id"
         )
         return [(message.event_type_id.code, json.loads(message.payload)) for message in messages]
-
 
     def failed_result(self, **subject):
         return {

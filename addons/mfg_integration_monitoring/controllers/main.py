@@ -1,0 +1,248 @@
+"""External monitoring: GET /api/mfg/v1/health and GET /api/mfg/v1/metrics.
+
+Both take an Odoo API key of an Integration User (``Authorization: Bearer <key>``,
+Odoo's ``auth='bearer'``); errors are problem+json like the rest of /api/mfg/v1
+(mfg_integration/models/ir_http.py). Numbers cover the companies of the key's user.
+"""
+
+import json
+
+from odoo import fields, http
+from odoo.http import request
+from odoo.tools import SQL
+
+from odoo.addons.mfg_integration.models.ir_http import problem_response
+
+from ..models.mfg_integration_dashboard import UNFINISHED_STATES
+
+API = "/api/mfg/v1"
+PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+LATENCY_QUANTILES = (("0.5", "p50_ms"), ("0.95", "p95_ms"))
+
+
+def _label(value):
+    text = str(value if value not in (None, False) else "")
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _labels(**labels):
+    return "{" + ",".join(f'{name}="{_label(value)}"' for name, value in labels.items()) + "}"
+
+
+class MfgIntegrationMonitoringApi(http.Controller):
+    def _monitoring_user(self):
+        """(company ids, None) or (None, a 403 response) for the key's user."""
+        user = request.env.user
+        if not user.has_group("mfg_integration.group_mfg_integration_user"):
+            return None, problem_response(
+                403,
+                "Forbidden",
+                request.env._("Monitoring needs an API key of an Integration User."),
+                slug="forbidden",
+            )
+        return user.company_ids.ids, None
+
+    @http.route(
+        f"{API}/health",
+        type="http",
+        auth="bearer",
+        methods=["GET", "HEAD"],
+        csrf=False,
+        save_session=False,
+        readonly=True,
+    )
+    def health(self, **_kwargs):
+        company_ids, error = self._monitoring_user()
+        if error:
+            return error
+        document = health_document(request.env, company_ids)
+        status = 503 if document["status"] == "failing" else 200
+        return request.make_response(
+            json.dumps(document),
+            headers=[("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+            status=status,
+        )
+
+    @http.route(
+        f"{API}/metrics", type="http", auth="bearer", methods=["GET"], csrf=False, save_session=False, readonly=True
+    )
+    def metrics(self, **_kwargs):
+        company_ids, error = self._monitoring_user()
+        if error:
+            return error
+        text = prometheus_text(request.env, company_ids)
+        return request.make_response(text, headers=[("Content-Type", PROMETHEUS_TYPE), ("Cache-Control", "no-store")])
+
+
+def health_document(env, company_ids):
+    """Queue status in two index-only aggregates: cheap enough to poll every few seconds."""
+    now = fields.Datetime.now()
+    params = env["ir.config_parameter"].sudo()  # sudo: reads two thresholds, not secrets
+    degraded_age = int(params.get_param("mfg_integration_monitoring.health_degraded_age", 300))
+    failing_age = int(params.get_param("mfg_integration_monitoring.health_failing_age", 1800))
+    env.cr.execute(
+        SQL(
+            """
+            SELECT count(*) FILTER (WHERE state = 'pending'),
+                   count(*) FILTER (WHERE state = 'in_progress'),
+                   count(*) FILTER (WHERE state = 'retry'),
+                   count(*) FILTER (WHERE state = 'dead'),
+                   min(create_date) FILTER (WHERE state <> 'dead')
+              FROM mfg_integration_message
+             WHERE state IN %s AND company_id = ANY(%s)
+            """,
+            UNFINISHED_STATES,
+            list(company_ids),
+        )
+    )
+    pending, in_progress, retry, dead, oldest = env.cr.fetchone()
+    env.cr.execute(
+        SQL(
+            """
+            SELECT count(*) FROM mfg_integration_endpoint
+             WHERE active AND circuit_open_until IS NOT NULL AND company_id = ANY(%s)
+            """,
+            list(company_ids),
+        )
+    )
+    open_circuits = env.cr.fetchone()[0]
+    age = int((now - oldest).total_seconds()) if oldest else 0
+    reasons = []
+    if open_circuits:
+        reasons.append("circuit_open")
+    if age > failing_age:
+        reasons.append("backlog_too_old")
+    status = "failing" if reasons else "ok"
+    if status == "ok":
+        if dead:
+            reasons.append("dead_letters")
+        if retry:
+            reasons.append("retrying")
+        if age > degraded_age:
+            reasons.append("backlog_old")
+        status = "degraded" if reasons else "ok"
+    return {
+        "status": status,
+        "reasons": reasons,
+        "checked_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "pending": pending,
+        "in_progress": in_progress,
+        "retry": retry,
+        "dead": dead,
+        "oldest_pending_age_seconds": age,
+        "open_circuits": open_circuits,
+    }
+
+
+def prometheus_text(env, company_ids):
+    """Prometheus text exposition (version 0.0.4) of the queue, by system, type and state."""
+    Dashboard = env["mfg.integration.dashboard"]
+    stats = Dashboard._queue_stats(company_ids, by_type=True)
+    now = fields.Datetime.now()
+    # sudo: only names of records of the key user's own companies (rows filtered by company_ids above).
+    systems = env["mfg.integration.system"].sudo().with_context(active_test=False)
+    types = env["mfg.integration.event.type"].sudo().with_context(active_test=False)
+    endpoints = env["mfg.integration.endpoint"].sudo().with_context(active_test=False)
+    system_ids = {key[0] for key in stats if key[0]}
+    type_ids = {key[3] for key in stats}
+    system_codes = {s.id: s.code for s in systems.browse(system_ids)}
+    type_codes = {t.id: t.code for t in types.browse(type_ids)}
+
+    lines = []
+
+    def metric(name, kind, help_text, samples):
+        lines.append(f"# HELP {name} {help_text}")
+        lines.append(f"# TYPE {name} {kind}")
+        for labels, value in samples:
+            lines.append(f"{name}{_labels(**labels)} {value}")
+
+    def base(key):
+        system_id, _endpoint_id, direction, type_id = key
+        return {
+            "system": system_codes.get(system_id, ""),
+            "direction": direction,
+            "event_type": type_codes.get(type_id),
+        }
+
+    ordered = sorted(stats.items(), key=lambda item: (str(base(item[0])), item[0][1] or 0))
+    # Outbound keys carry an endpoint: sum them per (system, direction, type).
+    merged = {}
+    for key, values in ordered:
+        labels = tuple(base(key).items())
+        target = merged.setdefault(labels, {"latency": []})
+        for name in ("pending", "in_progress", "retry", "dead", "failed_24h", "delivered_24h"):
+            target[name] = target.get(name, 0) + values[name]
+        if values["oldest_pending"]:
+            age = int((now - values["oldest_pending"]).total_seconds())
+            target["oldest"] = max(target.get("oldest", 0), age)
+        if values["delivered_24h"]:
+            target["latency"].append(values)
+    metric(
+        "mfg_integration_messages",
+        "gauge",
+        "Unfinished integration messages by state.",
+        [
+            (dict(labels, state=state), values[state])
+            for labels, values in merged.items()
+            for state in ("pending", "in_progress", "retry", "dead")
+        ],
+    )
+    metric(
+        "mfg_integration_messages_delivered_24h",
+        "gauge",
+        "Messages delivered (outbound) or processed (inbound) in the last 24 hours.",
+        [(dict(labels), values["delivered_24h"]) for labels, values in merged.items()],
+    )
+    metric(
+        "mfg_integration_messages_failed_24h",
+        "gauge",
+        "Messages created in the last 24 hours that are retrying or dead.",
+        [(dict(labels), values["failed_24h"]) for labels, values in merged.items()],
+    )
+    metric(
+        "mfg_integration_oldest_pending_age_seconds",
+        "gauge",
+        "Age of the oldest pending, in-progress or retrying message.",
+        [(dict(labels), values.get("oldest", 0)) for labels, values in merged.items()],
+    )
+    latency_samples = []
+    for labels, values in merged.items():
+        if len(values["latency"]) == 1:  # one endpoint: its exact percentiles
+            for quantile, field_name in LATENCY_QUANTILES:
+                latency_samples.append((dict(labels, quantile=quantile), values["latency"][0][field_name] / 1000.0))
+        elif values["latency"]:  # several endpoints: the worst one's (percentiles do not add up)
+            for quantile, field_name in LATENCY_QUANTILES:
+                latency_samples.append(
+                    (dict(labels, quantile=quantile), max(v[field_name] for v in values["latency"]) / 1000.0)
+                )
+    metric(
+        "mfg_integration_delivery_latency_seconds",
+        "gauge",
+        "Latency from creation to delivery/processing over the last 24 hours (p50, p95).",
+        latency_samples,
+    )
+    endpoint_records = endpoints.search([("company_id", "in", list(company_ids))], order="system_id, name")
+    metric(
+        "mfg_integration_endpoint_circuit_open",
+        "gauge",
+        "1 when the endpoint's circuit breaker is open or probing, else 0.",
+        [({"system": e.system_id.code, "endpoint": e.name}, int(bool(e.circuit_open_until))) for e in endpoint_records],
+    )
+    metric(
+        "mfg_integration_endpoint_consecutive_failures",
+        "gauge",
+        "Consecutive failed deliveries of the endpoint.",
+        [({"system": e.system_id.code, "endpoint": e.name}, e.consecutive_failures) for e in endpoint_records],
+    )
+    alert_counts = env["mfg.integration.alert"]._open_count_sql(company_ids)
+    alert_systems = {s.id: s.code for s in systems.browse({key[0] for key in alert_counts})}
+    metric(
+        "mfg_integration_alerts_open",
+        "gauge",
+        "Open alerts (SLA breaches, dead letters, open circuits) by system and kind.",
+        [
+            ({"system": alert_systems[system_id], "kind": kind}, count)
+            for (system_id, kind), count in sorted(alert_counts.items())
+        ],
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,5 @@
+from . import mfg_integration_code_mapping
+from . import mrp_production
+from . import mrp_workorder
+from . import mrp_workcenter_productivity
+from . import stock_move

@@ -1,0 +1,370 @@
+from odoo import api, fields, models
+from odoo.tools import float_compare
+
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError
+from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
+
+RELEASED = "mfg.production_order.released.v1"
+COMPLETED = "mfg.production_order.completed.v1"
+CANCELLED = "mfg.production_order.cancelled.v1"
+CHANGED = "mfg.production_order.changed.v1"
+STARTED = "mfg.production_order.started.v1"
+# Fields of a released order the shop floor must hear about, by their name in the events.
+CHANGE_FIELDS = {"product_qty": "quantity", "date_start": "planned_start", "date_finished": "planned_end"}
+OPEN_STATES = ("confirmed", "progress", "to_close")
+
+
+class MrpProduction(models.Model):
+    _name = "mrp.production"
+    _inherit = ["mrp.production", "mfg.integration.record.mixin"]
+
+    mfg_reported_qty = fields.Float(
+        string="Reported by the Shop Floor",
+        digits="Product Unit of Measure",
+        copy=False,
+        readonly=True,
+        help="Finished quantity reported so far by the shop floor's production reports.",
+    )
+
+    def _mfg_warehouse(self):
+        return self.picking_type_id.warehouse_id
+
+    # -- outbound: emitted on the state transitions themselves -------------------------
+
+    def action_confirm(self):
+        drafts = self.filtered(lambda production: production.state == "draft")
+        # Inside a transition Odoo rewrites dates and quantities itself: not a change to announce.
+        result = super(MrpProduction, self.with_context(mfg_transition=True)).action_confirm()
+        for production in drafts.filtered(lambda production: production.state in OPEN_STATES):
+            self.env["mfg.integration.message"].emit(RELEASED, production, production._mfg_order_data())
+        return result
+
+    def write(self, vals):
+        # Planners' changes after release only: not Odoo's own rewrites inside a transition.
+        in_transition = "state" in vals or self.env.context.get("mfg_transition")
+        watched = [] if in_transition else [name for name in CHANGE_FIELDS if name in vals]
+        released = self.filtered(lambda production: production.state in OPEN_STATES) if watched else self.browse()
+        before = {production.id: {name: production[name] for name in watched} for production in released}
+        waiting = self.filtered(lambda production: production.state == "confirmed")
+        result = super().write(vals)
+        for production in released:
+            changed = production._mfg_changed_members(before[production.id])
+            if changed:
+                data = dict(production._mfg_order_data(), changed=changed)
+                self.env["mfg.integration.message"].emit(CHANGED, production, data)
+        waiting._mfg_emit_started()
+        return result
+
+    def _mfg_changed_members(self, before):
+        """Event members whose field really changed (an unchanged value written again is no change)."""
+        self.ensure_one()
+        changed = []
+        for name, old in before.items():
+            new = self[name]
+            if name == "product_qty":
+                different = float_compare(old, new, precision_rounding=self.product_uom_id.rounding) != 0
+            else:
+                different = old != new
+            if different:
+                changed.append(CHANGE_FIELDS[name])
+        return changed
+
+    def _mfg_emit_started(self):
+        """Announce the orders of ``self`` (all confirmed a moment ago) that work started on."""
+        for production in self.filtered(lambda production: production.state in ("progress", "to_close")):
+            data = dict(
+                production._mfg_header(),
+                quantity=production.product_qty,
+                uom=production.product_uom_id.name,
+                # A shop-floor report passes when it happened (context), else it is now.
+                started_at=to_rfc3339(self.env.context.get("mfg_occurred_at") or fields.Datetime.now()),
+            )
+            self.env["mfg.integration.message"].emit(STARTED, production, data)
+
+    def button_mark_done(self):
+        unfinished = self.filtered(lambda production: production.state != "done")
+        result = super(MrpProduction, self.with_context(mfg_transition=True)).button_mark_done()
+        for production in unfinished.filtered(lambda production: production.state == "done"):
+            self.env["mfg.integration.message"].emit(COMPLETED, production, production._mfg_completed_data())
+        return result
+
+    def action_cancel(self):
+        cancellable = self.filtered(lambda production: production.state not in ("done", "cancel"))
+        result = super(MrpProduction, self.with_context(mfg_transition=True)).action_cancel()
+        for production in cancellable.filtered(lambda production: production.state == "cancel"):
+            self.env["mfg.integration.message"].emit(
+                CANCELLED,
+                production,
+                dict(production._mfg_header(), cancelled_at=to_rfc3339(fields.Datetime.now())),
+            )
+        return result
+
+    def _mfg_header(self):
+        self.ensure_one()
+        return {
+            "production_order": self.name,
+            "plant": self.picking_type_id.warehouse_id.code or None,
+            "product": self.product_id._mfg_code(),
+        }
+
+    def _mfg_order_data(self):
+        """The job order the shop floor needs: what, how many, when, with which materials and operations."""
+        self.ensure_one()
+        return dict(
+            self._mfg_header(),
+            quantity=self.product_qty,
+            uom=self.product_uom_id.name,
+            tracking=self.product_id.tracking,
+            planned_start=to_rfc3339(self.date_start),
+            planned_end=to_rfc3339(self.date_finished),
+            origin=self.origin or None,
+            components=[
+                {
+                    "material": move.product_id._mfg_code(),
+                    "quantity": move.product_uom_qty,
+                    "uom": move.product_uom.name,
+                    "tracking": move.product_id.tracking,
+                }
+                for move in self.move_raw_ids
+            ],
+            operations=[
+                {
+                    "sequence": index,
+                    "name": workorder.name,
+                    "work_center": workorder.workcenter_id.code or workorder.workcenter_id.name,
+                    "expected_duration_minutes": workorder.duration_expected,
+                }
+                for index, workorder in enumerate(self.workorder_ids, start=1)
+            ],
+        )
+
+    def _mfg_completed_data(self):
+        """Production performance: produced lots, consumed material lots and scrap."""
+        self.ensure_one()
+        finished_lines = self.move_finished_ids.filtered(
+            lambda move: move.product_id == self.product_id and move.state == "done"
+        ).move_line_ids
+        consumed_lines = self.move_raw_ids.filtered(lambda move: move.state == "done").move_line_ids
+        return dict(
+            self._mfg_header(),
+            produced_quantity=self.qty_produced,
+            uom=self.product_uom_id.name,
+            completed_at=to_rfc3339(self.date_finished),
+            finished_lots=[
+                {"lot": line.lot_id.name, "quantity": line.quantity} for line in finished_lines if line.lot_id
+            ],
+            consumed=[_material_line(line) for line in consumed_lines if line.quantity],
+            scrap=[
+                {
+                    "material": scrap.product_id._mfg_code(),
+                    "quantity": scrap.scrap_qty,
+                    "uom": scrap.product_uom_id.name,
+                    "lot": scrap.lot_id.name or None,
+                }
+                for scrap in self.scrap_ids
+                if scrap.state == "done"
+            ],
+        )
+
+    # -- inbound: mfg.production.performance_reported.v1 ---------------------------------
+
+    @api.model
+    def _mfg_find_order(self, reference, path="/data/production_order"):
+        production = self.search([("name", "=", reference)], limit=1)
+        if not production:
+            raise MfgBusinessError(self.env._("Manufacturing order %(ref)s does not exist.", ref=reference), path=path)
+        return production
+
+    @api.model
+    def _mfg_handle_performance_reported(self, message, data):
+        """Apply one shop-floor production report: finished quantity and lot, consumption, scrap, close."""
+        system = message.system_id
+        Mapping = self.env["mfg.integration.code.mapping"]
+        production = self._mfg_find_order(data["production_order"])
+        if production.state not in OPEN_STATES:
+            raise MfgBusinessError(
+                self.env._(
+                    "Manufacturing order %(ref)s is %(state)s: it takes no more production reports.",
+                    ref=production.name,
+                    state=production.state,
+                ),
+                path="/data/production_order",
+            )
+        occurred_at = parse_rfc3339(data["occurred_at"])
+        quantity = Mapping._resolve_quantity(
+            system, data["quantity"], data.get("uom"), production.product_uom_id, "/data/uom"
+        )
+        production._mfg_set_finished_lot(system, data.get("lot"))
+        # Reports accumulate; what Odoo pre-fills (e.g. when a work order starts) is replaced.
+        production.mfg_reported_qty += quantity
+        production.qty_producing = production.mfg_reported_qty
+        if "consumed" in data:
+            for index, line in enumerate(data["consumed"]):
+                production._mfg_consume_reported(system, line, f"/data/consumed/{index}")
+        else:
+            production._mfg_consume_per_bom(quantity)
+        scraps = self.env["stock.scrap"]
+        for index, line in enumerate(data.get("scrap", [])):
+            scraps |= production._mfg_scrap(system, line, occurred_at, f"/data/scrap/{index}")
+        if data.get("close"):
+            production._mfg_close(occurred_at)
+        return {
+            "records": [
+                {"model": record._name, "id": record.id, "name": record.display_name}
+                for records in (production | production.procurement_group_id.mrp_production_ids, scraps)
+                for record in records
+            ],
+            "state": production.state,
+            "qty_producing": production.qty_producing,
+            "qty_produced": production.qty_produced,
+        }
+
+    def _mfg_set_finished_lot(self, system, lot_name):
+        tracking = self.product_id.tracking
+        if tracking == "none":
+            return
+        if not lot_name:
+            raise MfgBusinessError(
+                self.env._("%(product)s is tracked: the report needs its lot.", product=self.product_id._mfg_code()),
+                path="/data/lot",
+            )
+        if self.lot_producing_id and self.lot_producing_id.name != lot_name and self.mfg_reported_qty:
+            raise MfgBusinessError(
+                self.env._(
+                    "Order %(ref)s is producing lot %(lot)s; report lot %(new)s after closing it.",
+                    ref=self.name,
+                    lot=self.lot_producing_id.name,
+                    new=lot_name,
+                ),
+                path="/data/lot",
+            )
+        # The shop floor names the finished lots: creating the finished lot is always allowed.
+        Lot = self.env["stock.lot"]
+        lot = Lot.search(
+            [
+                ("product_id", "=", self.product_id.id),
+                ("name", "=", lot_name),
+                ("company_id", "in", (False, self.company_id.id)),
+            ],
+            limit=1,
+        ) or Lot.create({"name": lot_name, "product_id": self.product_id.id, "company_id": self.company_id.id})
+        self.lot_producing_id = lot
+
+    def _mfg_consume_reported(self, system, line, path):
+        Mapping = self.env["mfg.integration.code.mapping"]
+        product = Mapping.resolve(system, "product", line["material"], path=f"{path}/material")
+        move = self.move_raw_ids.filtered(lambda m: m.product_id == product and m.state not in ("done", "cancel"))[:1]
+        if not move:
+            raise MfgBusinessError(
+                self.env._(
+                    "%(material)s is not a component of order %(ref)s.", material=line["material"], ref=self.name
+                ),
+                path=f"{path}/material",
+            )
+        quantity = Mapping._resolve_quantity(system, line["quantity"], line.get("uom"), move.product_uom, f"{path}/uom")
+        lot = self.env["stock.lot"]
+        if product.tracking != "none":
+            if not line.get("lot"):
+                raise MfgBusinessError(
+                    self.env._("%(material)s is tracked: report the lot consumed.", material=line["material"]),
+                    path=f"{path}/lot",
+                )
+            lot = Mapping._resolve_lot(system, product, line["lot"], f"{path}/lot")
+        _add_consumption(move, quantity, lot)
+
+    def _mfg_consume_per_bom(self, quantity):
+        """No consumption reported: consume the BOM's share of every component."""
+        for move in self.move_raw_ids.filtered(lambda m: m.state not in ("done", "cancel")):
+            if move.product_id.tracking != "none":
+                raise MfgBusinessError(
+                    self.env._(
+                        "%(material)s is tracked: report its consumption with lots.",
+                        material=move.product_id._mfg_code(),
+                    ),
+                    path="/data/consumed",
+                )
+            share = move.product_uom_qty * quantity / self.product_qty
+            _add_consumption(move, move.product_uom.round(share), self.env["stock.lot"])
+
+    def _mfg_scrap(self, system, line, occurred_at, path):
+        Mapping = self.env["mfg.integration.code.mapping"]
+        product = Mapping.resolve(system, "product", line["material"], path=f"{path}/material")
+        move = self.move_raw_ids.filtered(lambda m: m.product_id == product)[:1]
+        uom = move.product_uom or product.uom_id
+        quantity = Mapping._resolve_quantity(system, line["quantity"], line.get("uom"), uom, f"{path}/uom")
+        vals = {
+            "production_id": self.id,
+            "product_id": product.id,
+            "scrap_qty": quantity,
+            "product_uom_id": uom.id,
+            "location_id": (move.location_id or self.location_src_id).id,
+            "company_id": self.company_id.id,
+            "origin": self.name,
+            "date_done": occurred_at,
+        }
+        if line.get("lot"):
+            vals["lot_id"] = Mapping._resolve_lot(system, product, line["lot"], f"{path}/lot").id
+        if line.get("reason"):
+            reason = Mapping.resolve(system, "scrap_reason", line["reason"], path=f"{path}/reason")
+            vals["scrap_reason_tag_ids"] = [(4, reason.id)]
+        scrap = self.env["stock.scrap"].create(vals)
+        scrap.do_scrap()
+        scrap.move_ids.write({"date": occurred_at})
+        scrap.move_ids.move_line_ids.write({"date": occurred_at})
+        return scrap
+
+    def _mfg_close(self, occurred_at):
+        """Finish the order now; a shortfall becomes a backorder as the operation type's rules say."""
+        if not self.mfg_reported_qty:
+            raise MfgBusinessError(
+                self.env._("Order %(ref)s has no reported production to close.", ref=self.name), path="/data/close"
+            )
+        # Components the shop floor did not report were not consumed.
+        unreported = self.move_raw_ids.filtered(lambda m: not m.mfg_reported and m.state not in ("done", "cancel"))
+        unreported.move_line_ids.unlink()
+        unreported.picked = False
+        backorder = self.mfg_reported_qty < self.product_qty and self.picking_type_id.create_backorder != "never"
+        self.with_context(
+            skip_consumption=True,
+            skip_backorder=True,
+            skip_redirection=True,
+            mo_ids_to_backorder=self.ids if backorder else [],
+        ).button_mark_done()
+        # A buffered report is dated when it happened on the shop floor.
+        done_moves = (self.move_raw_ids | self.move_finished_ids).filtered(lambda m: m.state == "done")
+        done_moves.write({"date": occurred_at})
+        done_moves.move_line_ids.write({"date": occurred_at})
+        self.date_finished = occurred_at
+
+
+def _material_line(line):
+    return {
+        "material": line.product_id._mfg_code(),
+        "quantity": line.quantity,
+        "uom": line.product_uom_id.name,
+        "lot": line.lot_id.name or None,
+    }
+
+
+def _add_consumption(move, quantity, lot):
+    """Add reported consumption to a component move; the first report replaces what Odoo
+    reserved or pre-filled."""
+    if not move.mfg_reported:
+        move.move_line_ids.unlink()
+        move.mfg_reported = True
+    line = move.move_line_ids.filtered(lambda existing: existing.lot_id == lot)[:1]
+    if line:
+        line.quantity += quantity
+    else:
+        move.env["stock.move.line"].create(
+            {
+                "move_id": move.id,
+                "product_id": move.product_id.id,
+                "lot_id": lot.id or False,
+                "quantity": quantity,
+                "product_uom_id": move.product_uom.id,
+                "location_id": move.location_id.id,
+                "location_dest_id": move.location_dest_id.id,
+            }
+        )
+    move.picked = True

@@ -1,0 +1,88 @@
+from odoo import api, fields, models
+
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError
+from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
+
+STARTED = "mfg.work_order.started.v1"
+FINISHED = "mfg.work_order.finished.v1"
+
+
+class MrpWorkorder(models.Model):
+    _name = "mrp.workorder"
+    _inherit = ["mrp.workorder", "mfg.integration.record.mixin"]
+
+    def _mfg_warehouse(self):
+        return self.production_id.picking_type_id.warehouse_id
+
+    def button_start(self, raise_on_invalid_state=False):
+        not_started = self.filtered(lambda workorder: workorder.state not in ("progress", "done", "cancel"))
+        waiting_orders = self.production_id.filtered(lambda production: production.state == "confirmed")
+        result = super().button_start(raise_on_invalid_state=raise_on_invalid_state)
+        waiting_orders._mfg_emit_started()
+        for workorder in not_started.filtered(lambda workorder: workorder.state == "progress"):
+            self.env["mfg.integration.message"].emit(STARTED, workorder, workorder._mfg_data())
+        return result
+
+    def button_finish(self):
+        unfinished = self.filtered(lambda workorder: workorder.state != "done")
+        result = super().button_finish()
+        for workorder in unfinished.filtered(lambda workorder: workorder.state == "done"):
+            self.env["mfg.integration.message"].emit(FINISHED, workorder, workorder._mfg_data())
+        return result
+
+    def _mfg_data(self):
+        self.ensure_one()
+        return {
+            "production_order": self.production_id.name,
+            "plant": self.production_id.picking_type_id.warehouse_id.code or None,
+            "operation": self.name,
+            "work_center": self.workcenter_id.code or self.workcenter_id.name,
+            "state": self.state,
+            "started_at": to_rfc3339(self.date_start),
+            "finished_at": to_rfc3339(self.date_finished),
+            "duration_minutes": self.duration,
+        }
+
+    # -- inbound: mfg.work_order.progress_reported.v1 -------------------------------------
+
+    @api.model
+    def _mfg_handle_progress_reported(self, message, data):
+        production = self.env["mrp.production"]._mfg_find_order(data["production_order"])
+        operation = data["operation"]
+        workorder = production.workorder_ids.filtered(
+            lambda w: operation in (w.name, w.operation_id.name, w.workcenter_id.code)
+        )[:1]
+        if not workorder:
+            raise MfgBusinessError(
+                self.env._("Order %(ref)s has no operation %(op)s.", ref=production.name, op=operation),
+                path="/data/operation",
+            )
+        if workorder.state in ("done", "cancel"):
+            raise MfgBusinessError(
+                self.env._(
+                    "Operation %(op)s of %(ref)s is already %(state)s.",
+                    op=operation,
+                    ref=production.name,
+                    state=workorder.state,
+                ),
+                path="/data/operation",
+            )
+        occurred_at = parse_rfc3339(data["occurred_at"])
+        action = data["action"]
+        if action in ("start", "resume"):
+            workorder.button_start()
+            # The productivity line just opened is dated when the shop floor started.
+            workorder.time_ids.filtered(lambda t: not t.date_end).write({"date_start": occurred_at})
+        elif action == "pause":
+            workorder.time_ids.filtered(lambda t: not t.date_end).write({"date_end": occurred_at})
+            workorder.button_pending()
+        else:
+            workorder.time_ids.filtered(lambda t: not t.date_end).write({"date_end": occurred_at})
+            workorder.button_finish()
+            workorder.date_finished = occurred_at
+        return {
+            "records": [{"model": workorder._name, "id": workorder.id, "name": workorder.display_name}],
+            "state": workorder.state,
+            "duration_minutes": workorder.duration,
+            "reported_at": to_rfc3339(fields.Datetime.now()),
+        }

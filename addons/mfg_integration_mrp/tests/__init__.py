@@ -1,0 +1,1 @@
+from . import test_shop_floor_loop

@@ -1,0 +1,2 @@
+from . import test_inventory_events
+from . import test_inventory_reports
