@@ -145,13 +145,16 @@ class Bench:
             env = self.env(cr)
             model = env["ir.model"]._get("mrp.production")
             state_field = env["ir.model.fields"]._get("mrp.production", "state")
+            confirmed = env["ir.model.fields.selection"].search(
+                [("field_id", "=", state_field.id), ("value", "=", "confirmed")]
+            )
             automation = env["base.automation"].create(
                 {
                     "name": "Bench native webhook",
                     "model_id": model.id,
                     "trigger": "on_state_set",
-                    "trg_field_ref": "confirmed",
                     "trigger_field_ids": [(6, 0, state_field.ids)],
+                    "trg_selection_field_id": confirmed.id,
                 }
             )
             env["ir.actions.server"].create(

@@ -5,7 +5,7 @@ class MfgIntegrationMessage(models.Model):
     _inherit = "mfg.integration.message"
 
     def init(self):
-        super().init()
+        result = super().init()
         # The dashboard, the SLA check, /health and /metrics only read messages that
         # are not finished (small backlog) or were delivered recently: two partial,
         # covering indexes keep them fast on a table of millions of messages.
@@ -25,3 +25,4 @@ class MfgIntegrationMessage(models.Model):
              WHERE state = 'done'
             """
         )
+        return result

@@ -19,7 +19,6 @@ class MfgIntegrationSla(models.Model):
     event_type_id = fields.Many2one("mfg.integration.event.type", required=True, ondelete="cascade", index=True)
     system_id = fields.Many2one(
         "mfg.integration.system",
-        string="System",
         ondelete="cascade",
         domain="[('company_id', '=', company_id)]",
         help="Leave empty to apply the SLA to every system.",

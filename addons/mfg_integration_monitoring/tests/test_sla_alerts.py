@@ -139,3 +139,9 @@ class TestSlaAlerts(TransactionCase, MonitoringFixtures):
         self.Alert._cron_evaluate()
         self.assertEqual(len(self.open_alerts("dead")), 1)
         self.assertFalse(self.activities())
+
+    def test_closing_a_circuit_by_hand_is_logged(self):
+        self.endpoint.write({"circuit_open_until": "2999-01-01 00:00:00", "consecutive_failures": 5})
+        self.endpoint.with_user(self.support).action_reset_circuit()
+        self.assertFalse(self.endpoint.circuit_open_until)
+        self.assertIn("Circuit closed by hand by support-lead", self.endpoint.message_ids[0].body)

@@ -116,6 +116,21 @@ class TestSupportTour(HttpCase, MonitoringFixtures):
             }
         )
 
+    def _wait_for(self, browser, ready, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                result = browser._websocket_request(
+                    "Runtime.evaluate", params={"expression": f"!!({ready})", "returnByValue": True}, timeout=5
+                )
+            except TimeoutError:
+                browser._logger.warning("browser busy while waiting for %s", ready)
+                continue
+            if result.get("result", {}).get("value") is True:
+                return True
+            time.sleep(0.25)
+        return False
+
     def screenshot(self, url_path, ready, name, size="1400x900"):
         """Open ``url_path`` as admin in a fresh headless Chromium and keep a PNG of the page."""
         self.cr.flush()
@@ -124,7 +139,7 @@ class TestSupportTour(HttpCase, MonitoringFixtures):
         try:
             self.authenticate("admin", "admin", browser=browser)
             browser.navigate_to(f"{self.base_url()}{url_path}", wait_stop=True)
-            ready_ok = browser._wait_ready(ready, timeout=60)
+            ready_ok = self._wait_for(browser, ready)
             time.sleep(1)  # let the last rendering and fonts settle
             result = browser._websocket_request("Page.captureScreenshot", params={"format": "png"}, timeout=30)
             if not ready_ok:
@@ -144,7 +159,7 @@ class TestSupportTour(HttpCase, MonitoringFixtures):
         """The dashboard and a message form render in Chromium (kept in docs/ with MFG_SCREENSHOT_DIR)."""
         self.seed_showcase()
         message = self.post_failing_event()
-        message._inbound_edit_payload(
+        message.with_user(self.env.ref("base.user_admin"))._inbound_edit_payload(
             dict(
                 json.loads(message.payload), data={"kind": "product", "external_code": "MES-WID", "odoo_code": "WID-1"}
             )

@@ -45,7 +45,7 @@ class MrpProduction(models.Model):
         watched = [] if in_transition else [name for name in CHANGE_FIELDS if name in vals]
         released = self.filtered(lambda production: production.state in OPEN_STATES) if watched else self.browse()
         before = {production.id: {name: production[name] for name in watched} for production in released}
-        waiting = self.filtered(lambda production: production.state == "confirmed")
+        waiting = self.browse() if in_transition else self.filtered(lambda p: p.state == "confirmed")
         result = super().write(vals)
         for production in released:
             changed = production._mfg_changed_members(before[production.id])

@@ -17,7 +17,11 @@ class MrpWorkorder(models.Model):
     def button_start(self, raise_on_invalid_state=False):
         not_started = self.filtered(lambda workorder: workorder.state not in ("progress", "done", "cancel"))
         waiting_orders = self.production_id.filtered(lambda production: production.state == "confirmed")
-        result = super().button_start(raise_on_invalid_state=raise_on_invalid_state)
+        # Odoo rewrites the order's start date and producing quantity here: the order's
+        # started event is sent below, not a change (see mrp.production.write).
+        result = super(MrpWorkorder, self.with_context(mfg_transition=True)).button_start(
+            raise_on_invalid_state=raise_on_invalid_state
+        )
         waiting_orders._mfg_emit_started()
         for workorder in not_started.filtered(lambda workorder: workorder.state == "progress"):
             self.env["mfg.integration.message"].emit(STARTED, workorder, workorder._mfg_data())
@@ -25,7 +29,7 @@ class MrpWorkorder(models.Model):
 
     def button_finish(self):
         unfinished = self.filtered(lambda workorder: workorder.state != "done")
-        result = super().button_finish()
+        result = super(MrpWorkorder, self.with_context(mfg_transition=True)).button_finish()
         for workorder in unfinished.filtered(lambda workorder: workorder.state == "done"):
             self.env["mfg.integration.message"].emit(FINISHED, workorder, workorder._mfg_data())
         return result

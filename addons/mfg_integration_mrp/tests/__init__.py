@@ -1,1 +1,2 @@
 from . import test_shop_floor_loop
+from . import test_production_events

@@ -64,12 +64,16 @@ class ShopFloorCase(CommittedCase):
             self.mes_receiver.url,
             env["mfg.integration.event.type"].search([("code", "in", [RELEASED, COMPLETED])]),
         )
+        # The technical user has the rights of the documents its events touch: manufacturing and
+        # inventory, and quality control where installed (finishing an order may create inspections).
+        groups = env.ref("mrp.group_mrp_user") | env.ref("stock.group_stock_user")
+        quality_user = env.ref("quality_control_oca.group_quality_control_user", raise_if_not_found=False)
         self.user = env["res.users"].create(
             {
                 "name": f"MES {self.tag}",
                 "login": f"mes-{self.tag}",
                 "mfg_system_id": self.mes.id,
-                "groups_id": [(6, 0, [env.ref("mrp.group_mrp_user").id, env.ref("stock.group_stock_user").id])],
+                "groups_id": [(6, 0, (groups | (quality_user or groups)).ids)],
             }
         )
         self.key = (

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from odoo.addons.mfg_integration.exceptions import MfgBusinessError
+
 
 class MfgIntegrationSystem(models.Model):
     _inherit = "mfg.integration.system"
@@ -11,3 +13,18 @@ class MfgIntegrationSystem(models.Model):
         help="The plant this system serves: it only hears about this warehouse's orders and transfers. "
         "Empty: every plant of the company.",
     )
+
+    def _mfg_check_plant(self, warehouse, reference, path):
+        """A plant's system reports only about its own plant's documents."""
+        self.ensure_one()
+        if self.warehouse_id and warehouse and warehouse != self.warehouse_id:
+            raise MfgBusinessError(
+                self.env._(
+                    "%(ref)s belongs to plant %(plant)s; system %(system)s serves plant %(own)s.",
+                    ref=reference,
+                    plant=warehouse.code,
+                    system=self.code,
+                    own=self.warehouse_id.code,
+                ),
+                path=path,
+            )

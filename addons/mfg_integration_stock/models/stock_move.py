@@ -31,6 +31,8 @@ class StockMove(models.Model):
         destination = Mapping.resolve(system, "location", data["to_location"], path="/data/to_location")
         if source == destination:
             raise MfgBusinessError(self.env._("A movement needs two different locations."), path="/data/to_location")
+        system._mfg_check_plant(source.warehouse_id, source.complete_name, "/data/from_location")
+        system._mfg_check_plant(destination.warehouse_id, destination.complete_name, "/data/to_location")
         quantity = Mapping._resolve_quantity(system, data["quantity"], data.get("uom"), product.uom_id, "/data/uom")
         lot = self.env["stock.lot"]._mfg_reported(system, product, data.get("lot"), "/data/lot")
         occurred_at = parse_rfc3339(data["occurred_at"]) if data.get("occurred_at") else None

@@ -71,6 +71,7 @@ class StockPicking(models.Model):
                 ),
                 path="/data/transfer",
             )
+        system._mfg_check_plant(picking.picking_type_id.warehouse_id, picking.name, "/data/transfer")
         if picking.state == "draft":
             picking.action_confirm()
         shipped = picking._mfg_shipped_quantities(system, data["lines"])
@@ -96,7 +97,13 @@ class StockPicking(models.Model):
             move.picked = True
         dispatched_at = parse_rfc3339(data["dispatched_at"])
         # Odoo's backorder rule of the operation type decides about the rest (no wizard here).
-        picking.with_context(mfg_occurred_at=dispatched_at, skip_backorder=True).button_validate()
+        picking.with_context(mfg_occurred_at=dispatched_at, skip_backorder=True, skip_sms=True).button_validate()
+        if picking.state != "done":
+            # A validation step that needs a person (e.g. a quality check) stopped it.
+            raise MfgBusinessError(
+                self.env._("Delivery %(ref)s could not be validated automatically.", ref=picking.name),
+                path="/data/transfer",
+            )
         if data.get("tracking_ref"):
             if "carrier_tracking_ref" in picking._fields:
                 picking.carrier_tracking_ref = data["tracking_ref"]

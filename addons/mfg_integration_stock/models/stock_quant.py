@@ -60,6 +60,7 @@ class StockQuant(models.Model):
                 self.env._("%(location)s holds no stock: it cannot be counted.", location=location.complete_name),
                 path="/data/location",
             )
+        system._mfg_check_plant(location.warehouse_id, location.complete_name, "/data/location")
         counted_at = parse_rfc3339(data["counted_at"]) if data.get("counted_at") else None
         Quant = self.with_context(inventory_mode=True)
         quants = self.browse()

@@ -108,6 +108,13 @@ class TestInventoryEvents(IntegrationCase, PlantFixtures):
         self.assertEqual(failed, receipt)
         action = receipt.action_view_mfg_messages()
         self.assertIn(message, self.env["mfg.integration.message"].search(action["domain"]))
+        self.assertEqual(action["context"], {"search_default_failed": 1})
+        # The smart button, the badge and the filter are on the planners' views.
+        views = self.env["stock.picking"].get_views([(False, "form"), (False, "list"), (False, "search")])["views"]
+        self.assertIn("action_view_mfg_messages", views["form"]["arch"])
+        self.assertIn("mfg_integration_status", views["form"]["arch"])
+        self.assertIn("mfg_integration_status", views["list"]["arch"])
+        self.assertIn('name="mfg_integration_failed"', views["search"]["arch"])
 
     def test_lot_created_is_announced(self):
         lot = self.env["stock.lot"].create({"name": f"NEW-{self.tag}", "product_id": self.steel.id, "ref": "HEAT-9"})

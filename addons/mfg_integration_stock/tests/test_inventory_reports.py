@@ -81,6 +81,11 @@ class TestMovementReported(InventoryApiCase):
         self.assertEqual(message.state, "done")
         self.assertEqual(self.on_hand(self.steel, self.shelf1, self.steel_lot), 12)
 
+    def test_another_plants_location_is_refused(self):
+        response = self.post(MOVEMENT, self.movement(to_location=self.plant2.lot_stock_id.complete_name))
+        self.assertBusinessError(response, "/data/to_location", self.plant2.code, self.wms.code)
+        self.assertEqual(self.on_hand(self.steel, self.stock1, self.steel_lot), 100)
+
     def test_duplicate_report_is_applied_once(self):
         event_id = "wms-move-0001"
         first = self.assertProcessed(self.post(MOVEMENT, self.movement(), event_id=event_id))
