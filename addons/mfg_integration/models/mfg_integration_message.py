@@ -140,19 +140,22 @@ class MfgIntegrationMessage(models.Model):
         """Queue an outbound event about ``record`` for every subscribed endpoint.
 
         Runs inside the caller's transaction and only INSERTs: the event is sent
-        after the transaction commits, and never if it rolls back.
-        Raises SchemaViolation when ``data`` does not match the type's schema.
+        after the transaction commits, and never if it rolls back. ``data`` may be a
+        callable building the payload: it is called only when an endpoint subscribed.
+        Raises SchemaViolation when the data does not match the type's schema.
         """
         # sudo: the catalog and the endpoints are configuration any business user's
         # action may fan out to; the user's right on ``record`` was checked by the caller.
         event_type = self.env["mfg.integration.event.type"].sudo()._get_by_code(event_type_code, "outbound")
         if not event_type:
             raise UserError(self.env._("Unknown outbound event type %(code)s.", code=event_type_code))
-        event_type.ensure_valid(data)
         if endpoints is None:
             endpoints = self._subscribed_endpoints(event_type, record)
         if not endpoints:
             return self.browse()
+        if callable(data):
+            data = data()
+        event_type.ensure_valid(data)
         text = payload.canonical_json(data)
         digest = payload.sha256_hex(text)
         context = self.env.context

@@ -95,7 +95,7 @@ class TestSupportTour(HttpCase, MonitoringFixtures):
     def seed_showcase(self):
         """A plausible factory day for the screenshots."""
         self.now = fields.Datetime.now()
-        self.event_type = self.make_event_type(code="mfg.production_order.released.v1")
+        self.event_type = self.make_event_type(code="mfg.showcase.work_order.released.v1")
         wms = self.make_system(code="WMS", name="WMS Central Warehouse")
         wms_endpoint = self.make_endpoint(wms, "https://wms.example.com/hooks/odoo", self.event_type, name="Picking")
         self.mes_endpoint = self.make_endpoint(
@@ -116,7 +116,7 @@ class TestSupportTour(HttpCase, MonitoringFixtures):
             }
         )
 
-    def _wait_for(self, browser, ready, timeout=60):
+    def _wait_for(self, browser, ready, timeout=180):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

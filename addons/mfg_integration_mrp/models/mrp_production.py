@@ -36,7 +36,7 @@ class MrpProduction(models.Model):
         # Inside a transition Odoo rewrites dates and quantities itself: not a change to announce.
         result = super(MrpProduction, self.with_context(mfg_transition=True)).action_confirm()
         for production in drafts.filtered(lambda production: production.state in OPEN_STATES):
-            self.env["mfg.integration.message"].emit(RELEASED, production, production._mfg_order_data())
+            self.env["mfg.integration.message"].emit(RELEASED, production, production._mfg_order_data)
         return result
 
     def write(self, vals):
@@ -85,7 +85,7 @@ class MrpProduction(models.Model):
         unfinished = self.filtered(lambda production: production.state != "done")
         result = super(MrpProduction, self.with_context(mfg_transition=True)).button_mark_done()
         for production in unfinished.filtered(lambda production: production.state == "done"):
-            self.env["mfg.integration.message"].emit(COMPLETED, production, production._mfg_completed_data())
+            self.env["mfg.integration.message"].emit(COMPLETED, production, production._mfg_completed_data)
         return result
 
     def action_cancel(self):

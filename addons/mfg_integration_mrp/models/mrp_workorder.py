@@ -24,14 +24,14 @@ class MrpWorkorder(models.Model):
         )
         waiting_orders._mfg_emit_started()
         for workorder in not_started.filtered(lambda workorder: workorder.state == "progress"):
-            self.env["mfg.integration.message"].emit(STARTED, workorder, workorder._mfg_data())
+            self.env["mfg.integration.message"].emit(STARTED, workorder, workorder._mfg_data)
         return result
 
     def button_finish(self):
         unfinished = self.filtered(lambda workorder: workorder.state != "done")
         result = super(MrpWorkorder, self.with_context(mfg_transition=True)).button_finish()
         for workorder in unfinished.filtered(lambda workorder: workorder.state == "done"):
-            self.env["mfg.integration.message"].emit(FINISHED, workorder, workorder._mfg_data())
+            self.env["mfg.integration.message"].emit(FINISHED, workorder, workorder._mfg_data)
         return result
 
     def _mfg_data(self):
@@ -74,7 +74,7 @@ class MrpWorkorder(models.Model):
         occurred_at = parse_rfc3339(data["occurred_at"])
         action = data["action"]
         if action in ("start", "resume"):
-            workorder.button_start()
+            workorder.with_context(mfg_occurred_at=occurred_at).button_start()
             # The productivity line just opened is dated when the shop floor started.
             workorder.time_ids.filtered(lambda t: not t.date_end).write({"date_start": occurred_at})
         elif action == "pause":

@@ -99,7 +99,7 @@ class PurchaseOrder(models.Model):
         for order in self:
             if not order.partner_id._mfg_supplier_system():
                 continue
-            Message.emit(event_type_code, order, order._mfg_order_payload(), subject=order.name)
+            Message.emit(event_type_code, order, order._mfg_order_payload, subject=order.name)
 
     def _mfg_order_payload(self):
         """The order as the supplier's system receives it."""

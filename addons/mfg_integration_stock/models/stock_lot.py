@@ -17,11 +17,8 @@ class StockLot(models.Model):
     def create(self, vals_list):
         lots = super().create(vals_list)
         Message = self.env["mfg.integration.message"]
-        # Serial numbers come by the thousand: build no payload when nobody subscribed (cached lookup).
-        if not Message._subscriptions_for(LOT_CREATED):
-            return lots
         for lot in lots:
-            Message.emit(LOT_CREATED, lot, lot._mfg_created_data(), subject=lot.name)
+            Message.emit(LOT_CREATED, lot, lot._mfg_created_data, subject=lot.name)
         return lots
 
     def _mfg_created_data(self):

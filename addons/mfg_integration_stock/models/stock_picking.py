@@ -24,7 +24,7 @@ class StockPicking(models.Model):
             done.date_done = occurred_at
         Message = self.env["mfg.integration.message"]
         for picking in done:
-            Message.emit(TRANSFER_DONE, picking, picking._mfg_transfer_done_data())
+            Message.emit(TRANSFER_DONE, picking, picking._mfg_transfer_done_data)
         return result
 
     def _mfg_transfer_done_data(self):
