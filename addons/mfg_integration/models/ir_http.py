@@ -35,9 +35,7 @@ class IrHttp(models.AbstractModel):
 
     @classmethod
     def _mfg_problem_for(cls, exception):
-        if isinstance(exception, (AccessDenied, SessionExpiredException)) or (
-            isinstance(exception, werkzeug.exceptions.Unauthorized)
-        ):
+        if isinstance(exception, (AccessDenied, SessionExpiredException, werkzeug.exceptions.Unauthorized)):
             return problem_response(
                 401,
                 "Unauthorized",

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..exceptions import MfgUnknownCode
+from ..exceptions import MfgBusinessError, MfgUnknownCode
 
 # Kind of code -> Odoo model it maps to; domain addons add theirs with selection_add
 # on ``kind`` and an entry here through ``_kind_models``.
@@ -14,6 +14,10 @@ KIND_MODELS = {
     "scrap_reason": "stock.scrap.reason.tag",
     "lot": "stock.lot",
 }
+
+
+# Fields that identify a record from Odoo's side, tried in this order.
+ODOO_CODE_FIELDS = ("default_code", "barcode", "code", "name")
 
 
 class MfgIntegrationCodeMapping(models.Model):
@@ -86,3 +90,61 @@ class MfgIntegrationCodeMapping(models.Model):
         if not record:
             raise MfgUnknownCode(kind, code, path=path)
         return record
+
+    # -- inbound: mfg.integration.code_mapping.reported.v1 --------------------
+
+
+    @api.model
+    def _inbound_code_mapping_reported(self, message, data):
+        """Handler of mfg.integration.code_mapping.reported.v1: create or update the
+        sending system's mapping of ``external_code`` to the record ``odoo_code`` names."""
+        system = message.system_id
+        kind = data["kind"]
+        if kind not in dict(self._fields["kind"].selection):
+            raise MfgBusinessError(self.env._("Unknown kind of code %(kind)r.", kind=kind), path="/kind")
+        target = self._inbound_lookup(kind, data["odoo_code"])
+        mapping = self.search(
+            [("system_id", "=", system.id), ("kind", "=", kind), ("external_code", "=", data["external_code"])],
+            limit=1,
+        )
+        vals = {"target_ref": f"{target._name},{target.id}"}
+        if "note" in data:
+            vals["note"] = data["note"]
+        if mapping:
+            mapping.write(vals)
+        else:
+            mapping = self.create(dict(vals, system_id=system.id, kind=kind, external_code=data["external_code"]))
+        return {"records": [{"model": mapping._name, "id": mapping.id, "name": mapping.display_name}]}
+
+    @api.model
+    def _inbound_lookup(self, kind, odoo_code):
+        model_name = self._kind_model(kind)
+        if model_name not in self.env:
+            raise MfgBusinessError(
+                self.env._("Codes of kind %(kind)s need the module of %(model)s.", kind=kind, model=model_name),
+                path="/kind",
+            )
+        Model = self.env[model_name]
+        for field_name in ODOO_CODE_FIELDS:
+            if field_name not in Model._fields or not Model._fields[field_name].store:
+                continue
+            records = Model.search([(field_name, "=", odoo_code)], limit=2)
+            if len(records) == 1:
+                return records
+            if len(records) > 1:
+                raise MfgBusinessError(
+                    self.env._("%(code)r matches several %(kind)s records.", code=odoo_code, kind=kind),
+                    path="/odoo_code",
+                )
+        raise MfgBusinessError(
+            self.env._(
+                "No %(kind)s with internal reference, barcode, code or name %(code)r.", kind=kind, code=odoo_code
+            ),
+            path="/odoo_code",
+        )
+
+    @api.model
+    def _kind_model(self, kind):
+        kind_models = getattr(self, "_kind_models", None)
+        mapping = kind_models() if callable(kind_models) else KIND_MODELS
+        return mapping.get(kind)

@@ -1,6 +1,9 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..lib import signing
+from .secret_store import secret_box
+
 
 class MfgIntegrationSystem(models.Model):
     """An external system around the factory: MES, WMS, supplier portal, QMS..."""
@@ -95,3 +98,37 @@ class MfgIntegrationSystem(models.Model):
         action["domain"] = [("system_id", "=", self.id)]
         action["context"] = {}
         return action
+
+    # -- inbound signatures ----------------------------------------------------
+
+    def _inbound_secrets(self):
+        """Decrypted secrets to verify inbound Standard Webhooks signatures with."""
+        self.ensure_one()
+        # sudo: the encrypted secret is restricted to admins; it is decrypted here
+        # only to verify a request's signature and never returned.
+        encrypted = self.sudo().inbound_secret_encrypted
+        return [secret_box(self.env).decrypt(encrypted)] if encrypted else []
+
+    def _set_inbound_secret(self, secret):
+        """Store a new inbound signing secret (encrypted at rest)."""
+        self.ensure_one()
+        self.env["mfg.integration.message"]._check_manager()
+        # sudo: the field is restricted to admins; integration managers set it only here.
+        self.sudo().inbound_secret_encrypted = secret_box(self.env).encrypt(secret)
+
+    def action_rotate_inbound_secret(self):
+        """Create the secret this system signs its inbound requests with, and show it once."""
+        self.ensure_one()
+        secret = signing.generate_secret()
+        self._set_inbound_secret(secret)
+        self.message_post(body=self.env._("Inbound signing secret rotated by %(user)s.", user=self.env.user.name))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("New inbound signing secret (shown only once)"),
+                "message": secret,
+                "sticky": True,
+                "type": "warning",
+            },
+        }

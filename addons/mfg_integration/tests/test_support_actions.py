@@ -124,3 +124,16 @@ class TestAccessAndSecrets(IntegrationCase):
         self.env["mfg.integration.message"]._cron_purge()
         self.assertFalse(self.message.exists())
         self.assertTrue(other.exists())
+
+    def test_inbound_signing_secret_is_shown_once_and_stored_encrypted(self):
+        self.system.require_inbound_signature = True
+        secret = self.system.action_rotate_inbound_secret()["params"]["message"]
+        self.assertEqual(self.system._inbound_secrets(), [secret])
+        self.system.flush_recordset()
+        self.env.cr.execute(
+            "SELECT inbound_secret_encrypted FROM mfg_integration_system WHERE id = %s", [self.system.id]
+        )
+        self.assertNotIn(secret.removeprefix("whsec_"), self.env.cr.fetchone()[0])
+        user = new_test_user(self.env, "mfg_reader2", groups="mfg_integration.group_mfg_integration_user")
+        with self.assertRaises(AccessError):
+            self.system.with_user(user).action_rotate_inbound_secret()
