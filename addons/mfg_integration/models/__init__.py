@@ -1,3 +1,4 @@
+from . import mfg_integration_routing_mixin
 from . import mfg_integration_event_type
 from . import mfg_integration_system
 from . import mfg_integration_endpoint

@@ -17,7 +17,7 @@ class MfgIntegrationEndpoint(models.Model):
 
     _name = "mfg.integration.endpoint"
     _description = "Integration Endpoint"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mfg.integration.routing.mixin"]
     _order = "system_id, name"
 
     name = fields.Char(required=True, tracking=True)
@@ -108,18 +108,7 @@ class MfgIntegrationEndpoint(models.Model):
         # Every endpoint signs from the start; the admin reveals a secret by rotating it.
         for endpoint in endpoints.filtered(lambda e: not e.has_secret):
             endpoint._store_secret(signing.generate_secret())
-        self.env.registry.clear_cache()
         return endpoints
-
-    def write(self, vals):
-        result = super().write(vals)
-        if {"active", "system_id", "company_id"} & set(vals):
-            self.env.registry.clear_cache()
-        return result
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     # -- delivery health (written by the dispatcher) ---------------------------
 

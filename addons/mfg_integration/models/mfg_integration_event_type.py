@@ -13,6 +13,7 @@ class MfgIntegrationEventType(models.Model):
     """Catalog entry: one business event type with its JSON Schema."""
 
     _name = "mfg.integration.event.type"
+    _inherit = ["mfg.integration.routing.mixin"]
     _description = "Integration Event Type"
     _order = "code"
     _rec_name = "code"
@@ -116,19 +117,6 @@ class MfgIntegrationEventType(models.Model):
         # to the catalog clears the cache.
         domain = [("code", "=", code)] + ([("direction", "=", direction)] if direction else [])
         return self.sudo().search(domain, limit=1).ids
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     def schema_errors(self, data, prefix=""):
         """Every way ``data`` fails this type's schema, as [{path, message}]."""

@@ -7,6 +7,7 @@ class MfgIntegrationSubscription(models.Model):
     """An endpoint's interest in one outbound event type, optionally filtered."""
 
     _name = "mfg.integration.subscription"
+    _inherit = ["mfg.integration.routing.mixin"]
     _description = "Integration Subscription"
     _order = "endpoint_id, event_type_id"
 
@@ -38,15 +39,3 @@ class MfgIntegrationSubscription(models.Model):
             if not isinstance(domain, list):
                 raise ValidationError(self.env._("A filter must be a domain (a list)."))
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
