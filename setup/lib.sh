@@ -56,8 +56,9 @@ ensure_chromium() {
     fi
     log "Chromium not found (browser tests need it): installing Debian's chromium with apt-get"
     [[ $EUID -eq 0 ]] || die "Chromium missing; install the 'chromium' package"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-        || die "apt-get install chromium failed"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; then
+        die "apt-get install chromium failed"
+    fi
     command -v chromium >/dev/null 2>&1 || die "chromium still not found after apt-get install"
 }
 

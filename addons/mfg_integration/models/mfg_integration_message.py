@@ -6,8 +6,6 @@ from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
 
-from psycopg2 import errors as pg_errors
-
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
@@ -243,18 +241,17 @@ class MfgIntegrationMessage(models.Model):
     def _cron_dispatch(self, batch_size=50, time_budget=240):
         """Deliver due outbound messages until none is due or the time budget is spent.
 
-        Commits after the claim and after recording each delivery: a crash never
-        forgets a recorded delivery, and no transaction is open while receivers answer.
+        Commits after the claim and after recording the answers that arrived: a crash
+        never forgets a recorded delivery, and no transaction is open while receivers answer.
         """
         deadline = time.monotonic() + time_budget
         sent = 0
-        # Each claim must open its own transaction (see _claim_due).
-        self.env.cr.commit()  # pylint: disable=invalid-commit
+        self._next_transaction()
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL_SENDS, thread_name_prefix="mfg-dispatch") as pool:
             while time.monotonic() < deadline:
                 deliveries = self._claim_due(batch_size)
-                # Commit the claim: the leases must be visible to other dispatchers before we send.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+                # The leases must be visible to other dispatchers before we send.
+                self._next_transaction()
                 if not deliveries:
                     break
                 sent += self._send_batch(pool, deliveries)
@@ -262,7 +259,7 @@ class MfgIntegrationMessage(models.Model):
 
     @api.model
     def _send_batch(self, pool, deliveries):
-        """Send in parallel (up to each endpoint's limit), recording each answer as it comes.
+        """Send in parallel (up to each endpoint's limit), recording the answers as they come.
 
         Only HTTP runs in the pool's threads; the ORM stays in this thread.
         """
@@ -285,32 +282,40 @@ class MfgIntegrationMessage(models.Model):
                     )
                     in_flight[future] = delivery
             if not in_flight:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+                self._next_transaction()
                 continue
             done, _pending = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
                 delivery = in_flight.pop(future)
                 per_endpoint[delivery.endpoint.id] -= 1
                 result = future.result()
-                if self._with_serialization_retry(lambda d=delivery, r=result: self._record_result(d, r)):
+                if self._record_result(delivery, result):
                     opened_circuits.add(delivery.endpoint.id)
                 elif result.status and 200 <= result.status < 300:
                     delivery.endpoint.failing = False
-                # One commit per recorded answer: a later rollback can never forget it.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
                 sent += 1
+            # Committed before waiting for the next answer: what was recorded is never forgotten.
+            self._next_transaction()
         return sent
+
+    @api.model
+    def _next_transaction(self):
+        """Commit, and run the next transaction in READ COMMITTED.
+
+        The dispatcher's statements are claims (FOR UPDATE SKIP LOCKED) and atomic
+        single-row updates, which PostgreSQL re-checks against concurrent dispatchers
+        under READ COMMITTED, where Odoo's default REPEATABLE READ would fail them.
+        """
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
     @api.model
     def _claim_due(self, batch_size):
         """Lock and lease due messages (SKIP LOCKED: concurrent dispatchers never share one).
 
-        Called at the start of a transaction: the claim runs in READ COMMITTED, where
-        PostgreSQL re-checks rows another dispatcher changed meanwhile instead of failing
-        the whole claim as Odoo's default REPEATABLE READ would.
+        Runs in a READ COMMITTED transaction (see _next_transaction).
         """
         now = fields.Datetime.now()
-        self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         self.env.cr.execute(
             SQL(
                 """
@@ -414,21 +419,6 @@ class MfgIntegrationMessage(models.Model):
             )
         )
         self.invalidate_model(["state", "claimed_until", "next_attempt_at"])
-
-    @api.model
-    def _with_serialization_retry(self, step, tries=5):
-        """Run a short write step again if a concurrent dispatcher updated the same endpoint
-        (Odoo's REPEATABLE READ transactions refuse such concurrent updates)."""
-        for attempt in range(tries):
-            try:
-                result = step()
-                self.env.flush_all()
-                return result
-            except pg_errors.SerializationFailure:
-                if attempt == tries - 1:
-                    raise
-                self.env.cr.rollback()
-                time.sleep(0.01 * (attempt + 1))
 
     @api.model
     def _record_result(self, delivery, result):
