@@ -4,8 +4,9 @@
 
 import json
 import uuid
+from datetime import timedelta
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
 from odoo.tests.common import BaseCase, TransactionCase, get_db_name
 
@@ -58,6 +59,50 @@ class IntegrationFixtures:
 
     def messages_of(self, endpoints):
         return self.env["mfg.integration.message"].search([("endpoint_id", "in", endpoints.ids)], order="id")
+
+
+class InboundApiMixin:
+    """An external system calling the inbound API from an HttpCase: its API key and CloudEvents posts."""
+
+    event_source = "urn:test:system"
+
+    def make_api_key(self, user, name="test"):
+        return (
+            self.env["res.users.apikeys"]
+            .with_user(user)
+            ._generate(None, name, fields.Datetime.now() + timedelta(days=1))
+        )
+
+    def post_event(self, event_type, data, key=None, event_id=None):
+        event = {
+            "specversion": "1.0",
+            "id": event_id or str(uuid.uuid4()),
+            "source": self.event_source,
+            "type": event_type,
+            "time": "2026-11-22T10:00:00Z",
+            "data": data,
+        }
+        response = self.url_open(
+            "/api/mfg/v1/events",
+            data=json.dumps(event),
+            headers={"Authorization": f"Bearer {key or self.key}", "Content-Type": "application/cloudevents+json"},
+        )
+        self.env.invalidate_all()
+        return response
+
+    def assertProcessed(self, response):
+        self.assertEqual(response.status_code, 200, response.text)
+        body = response.json()
+        self.assertEqual(body["status"], "processed")
+        return body["result"]
+
+    def assertBusinessError(self, response, path, *words):
+        self.assertEqual(response.status_code, 422, response.text)
+        body = response.json()
+        self.assertEqual(body["errors"][0]["path"], path, body)
+        for word in words:
+            self.assertIn(word, body["detail"])
+        return body
 
 
 class IntegrationCase(TransactionCase, IntegrationFixtures):

@@ -161,10 +161,7 @@ class TestDispatcher(CommittedCase):
         messages = self.emit(40)
         envs = [self.new_env(), self.new_env()]
         counts = []
-        threads = [
-            threading.Thread(target=lambda env=env: counts.append(self.dispatch_batches(env)))
-            for env in envs
-        ]
+        threads = [threading.Thread(target=lambda env=env: counts.append(self.dispatch_batches(env))) for env in envs]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -3,10 +3,10 @@ user and API key for the inbound REST API and an endpoint for its webhooks."""
 
 import json
 import uuid
-from datetime import timedelta
 
-from odoo import fields
 from odoo.tests import HttpCase, new_test_user
+
+from odoo.addons.mfg_integration.tests.common import InboundApiMixin
 
 API = "/api/mfg/v1"
 OUTBOUND = (
@@ -17,7 +17,9 @@ OUTBOUND = (
 INBOUND = ("mfg.supplier.order_acknowledged.v1", "mfg.supplier.shipment_notified.v1")
 
 
-class SupplierLoopCase(HttpCase):
+class SupplierLoopCase(InboundApiMixin, HttpCase):
+    event_source = "urn:supplier:acme"
+
     def setUp(self):
         super().setUp()
         EventType = self.env["mfg.integration.event.type"]
@@ -59,11 +61,7 @@ class SupplierLoopCase(HttpCase):
             groups="base.group_user,purchase.group_purchase_user,stock.group_stock_user",
         )
         user.mfg_system_id = system
-        key = (
-            self.env["res.users.apikeys"]
-            .with_user(user)
-            ._generate(None, code, fields.Datetime.now() + timedelta(days=1))
-        )
+        key = self.make_api_key(user, code)
         return system, user, key
 
     def make_endpoint(self, system):
@@ -113,34 +111,3 @@ class SupplierLoopCase(HttpCase):
         )
 
     # -- inbound: the REST API ---------------------------------------------
-
-    def post_event(self, event_type, data, key=None):
-        event = {
-            "specversion": "1.0",
-            "id": str(uuid.uuid4()),
-            "source": "urn:supplier:acme",
-            "type": event_type,
-            "time": "2030-01-01T10:00:00Z",
-            "data": data,
-        }
-        response = self.url_open(
-            API + "/events",
-            data=json.dumps(event),
-            headers={"Authorization": f"Bearer {key or self.key}", "Content-Type": "application/cloudevents+json"},
-        )
-        self.env.invalidate_all()
-        return response
-
-    def assertProcessed(self, response):
-        self.assertEqual(response.status_code, 200, response.text)
-        body = response.json()
-        self.assertEqual(body["status"], "processed")
-        return body["result"]
-
-    def assertRefused(self, response, path, *fragments):
-        self.assertEqual(response.status_code, 422, response.text)
-        body = response.json()
-        self.assertEqual(body["errors"][0]["path"], path, body)
-        for fragment in fragments:
-            self.assertIn(fragment, body["detail"])
-        return body

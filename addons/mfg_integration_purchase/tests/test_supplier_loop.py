@@ -133,7 +133,7 @@ class TestSupplierAcknowledgement(SupplierLoopCase):
     def test_order_of_another_supplier_is_refused(self):
         other = self.make_order(partner=self.env["res.partner"].create({"name": "Other supplier"}))
         other.button_confirm()
-        self.assertRefused(
+        self.assertBusinessError(
             self.post_event(ACK, {"purchase_order": other.name, "status": "accepted"}),
             "/data/purchase_order",
             other.name,
@@ -240,14 +240,16 @@ class TestShippingNotices(SupplierLoopCase):
             "ASN-2",
             [{"material": "NUT-M8", "quantity": 10}, {"material": "ACME-778", "quantity": 41, "lot": "L-2"}],
         )
-        self.assertRefused(response, "/data/lines/1/quantity", "Line 2", "ACME-778", "40")
+        self.assertBusinessError(response, "/data/lines/1/quantity", "Line 2", "ACME-778", "40")
         self.assertEqual(self.operations(), before, "nothing of a refused notice is applied")
         self.assertFalse(self.env["stock.lot"].search([("name", "=", "L-2")]))
 
     def test_unknown_material_is_refused_naming_the_line(self):
         response = self.asn("ASN-1", [{"material": "NUT-M8", "quantity": 10}, {"material": "WASHER-9", "quantity": 1}])
-        self.assertRefused(response, "/data/lines/1/material", "WASHER-9")
+        self.assertBusinessError(response, "/data/lines/1/material", "WASHER-9")
 
     def test_same_notice_twice_is_refused(self):
         self.assertProcessed(self.asn("ASN-1", [{"material": "NUT-M8", "quantity": 10}]))
-        self.assertRefused(self.asn("ASN-1", [{"material": "NUT-M8", "quantity": 10}]), "/data/asn_number", "ASN-1")
+        self.assertBusinessError(
+            self.asn("ASN-1", [{"material": "NUT-M8", "quantity": 10}]), "/data/asn_number", "ASN-1"
+        )

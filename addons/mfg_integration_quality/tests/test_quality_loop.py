@@ -3,11 +3,12 @@ OCA inspections, lot holds blocking deliveries and consumption, events in the ou
 
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
+
+from odoo.addons.mfg_integration.tests.common import InboundApiMixin
 
 API = "/api/mfg/v1/events"
 RESULT = "mfg.quality.result_reported.v1"
@@ -17,7 +18,9 @@ OUTBOUND = ("mfg.quality.inspection_completed.v1", "mfg.quality.lot.hold_placed.
 
 
 @tagged("post_install", "-at_install")
-class TestQualityLoop(HttpCase):
+class TestQualityLoop(InboundApiMixin, HttpCase):
+    event_source = "urn:qms:lab"
+
     def setUp(self):
         super().setUp()
         EventType = self.env["mfg.integration.event.type"]
@@ -42,11 +45,7 @@ class TestQualityLoop(HttpCase):
             groups="base.group_user,stock.group_stock_user,quality_control_oca.group_quality_control_user",
         )
         tech.mfg_system_id = self.qms
-        self.key = (
-            self.env["res.users.apikeys"]
-            .with_user(tech)
-            ._generate(None, "qms", fields.Datetime.now() + timedelta(days=1))
-        )
+        self.key = self.make_api_key(tech, "qms")
         self.env.company.mfg_hold_on_failed_inspection = True
 
         self.warehouse = self.env["stock.warehouse"].search([("company_id", "=", self.env.company.id)], limit=1)
@@ -96,27 +95,6 @@ class TestQualityLoop(HttpCase):
         )
 
     # -- helpers -------------------------------------------------------------
-
-    def post_event(self, event_type, data):
-        event = {
-            "specversion": "1.0",
-            "id": str(uuid.uuid4()),
-            "source": "urn:qms:lab",
-            "type": event_type,
-            "time": "2030-01-01T10:00:00Z",
-            "data": data,
-        }
-        response = self.url_open(
-            API,
-            data=json.dumps(event),
-            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/cloudevents+json"},
-        )
-        self.env.invalidate_all()
-        return response
-
-    def assertProcessed(self, response):
-        self.assertEqual(response.status_code, 200, response.text)
-        return response.json()["result"]
 
     def sent(self, system):
         """The outbound events queued for ``system`` (the outbox), oldest first, as (type, data)."""

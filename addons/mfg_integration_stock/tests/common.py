@@ -1,13 +1,10 @@
 """Plant data and a WMS system for the inventory tests."""
 
-import json
 import uuid
-from datetime import timedelta
 
-from odoo import fields
 from odoo.tests import HttpCase, new_test_user
 
-from odoo.addons.mfg_integration.tests.common import IntegrationFixtures
+from odoo.addons.mfg_integration.tests.common import InboundApiMixin, IntegrationFixtures
 
 API_EVENTS = "/api/mfg/v1/events"
 
@@ -57,7 +54,9 @@ class PlantFixtures(IntegrationFixtures):
         return self.env["mfg.integration.event.type"].search([("code", "in", codes)])
 
 
-class InventoryApiCase(HttpCase, PlantFixtures):
+class InventoryApiCase(InboundApiMixin, HttpCase, PlantFixtures):
+    event_source = "urn:wms:plant1"
+
     """Reports posted through the real inbound API by a WMS's technical user (rolled back after)."""
 
     inbound_types = ()
@@ -74,40 +73,9 @@ class InventoryApiCase(HttpCase, PlantFixtures):
             groups="base.group_user,stock.group_stock_user",
         )
         self.wms_user.mfg_system_id = self.wms
-        self.key = (
-            self.env["res.users.apikeys"]
-            .with_user(self.wms_user)
-            ._generate(None, "wms", fields.Datetime.now() + timedelta(days=1))
-        )
-
-    def post(self, event_type, data, event_id=None):
-        event = {
-            "specversion": "1.0",
-            "id": event_id or str(uuid.uuid4()),
-            "source": "urn:wms:plant1",
-            "type": event_type,
-            "time": "2026-11-22T10:00:00Z",
-            "data": data,
-        }
-        response = self.url_open(
-            API_EVENTS,
-            data=json.dumps(event),
-            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/cloudevents+json"},
-        )
-        self.env.invalidate_all()
-        return response
-
-    def assertProcessed(self, response):
-        self.assertEqual(response.status_code, 200, response.text)
-        body = response.json()
-        self.assertEqual(body["status"], "processed")
-        return body["result"]
+        self.key = self.make_api_key(self.wms_user, "wms")
 
     def assertBusinessError(self, response, path, *words):
-        self.assertEqual(response.status_code, 422, response.text)
-        body = response.json()
+        body = super().assertBusinessError(response, path, *words)
         self.assertEqual(body["type"], "urn:mfg-integration:problem:business-error", body)
-        self.assertEqual(body["errors"][0]["path"], path, body)
-        for word in words:
-            self.assertIn(word, body["detail"])
         return body

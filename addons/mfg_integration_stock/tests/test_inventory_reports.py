@@ -30,7 +30,7 @@ class TestMovementReported(InventoryApiCase):
         )
 
     def test_movement_is_a_done_internal_transfer_dated_when_it_happened(self):
-        result = self.assertProcessed(self.post(MOVEMENT, self.movement()))
+        result = self.assertProcessed(self.post_event(MOVEMENT, self.movement()))
 
         [record] = result["records"]
         picking = self.env["stock.picking"].browse(record["id"])
@@ -47,23 +47,23 @@ class TestMovementReported(InventoryApiCase):
         dozen = self.env.ref("uom.product_uom_dozen")
         data = self.movement(material=self.bolt.barcode, quantity=2, uom=dozen.name)
         del data["lot"]  # bolts are not tracked
-        self.assertProcessed(self.post(MOVEMENT, data))
+        self.assertProcessed(self.post_event(MOVEMENT, data))
         self.assertEqual(self.on_hand(self.bolt, self.shelf1), 24)
         self.assertEqual(self.on_hand(self.bolt, self.stock1), 26)
 
     def test_unknown_lot_is_refused_naming_it(self):
-        response = self.post(MOVEMENT, self.movement(lot="L-NOPE"))
+        response = self.post_event(MOVEMENT, self.movement(lot="L-NOPE"))
         self.assertBusinessError(response, "/data/lot", "L-NOPE")
         self.assertEqual(self.on_hand(self.steel, self.shelf1, self.steel_lot), 0)
 
     def test_system_allowed_to_create_lots_creates_it(self):
         self.wms.allow_lot_creation = True
-        self.assertProcessed(self.post(MOVEMENT, self.movement(lot=f"L-NEW-{self.tag}")))
+        self.assertProcessed(self.post_event(MOVEMENT, self.movement(lot=f"L-NEW-{self.tag}")))
         lot = self.env["stock.lot"].search([("name", "=", f"L-NEW-{self.tag}"), ("product_id", "=", self.steel.id)])
         self.assertEqual(self.on_hand(self.steel, self.shelf1, lot), 12)
 
     def test_unmapped_code_is_refused_then_reprocessed_after_mapping(self):
-        response = self.post(MOVEMENT, self.movement(material="WMS-STEEL"))
+        response = self.post_event(MOVEMENT, self.movement(material="WMS-STEEL"))
         body = self.assertBusinessError(response, "/data/material", "WMS-STEEL", "product")
         message = self.env["mfg.integration.message"].browse(body["message_id"])
         self.assertEqual(message.state, "dead")
@@ -82,14 +82,14 @@ class TestMovementReported(InventoryApiCase):
         self.assertEqual(self.on_hand(self.steel, self.shelf1, self.steel_lot), 12)
 
     def test_another_plants_location_is_refused(self):
-        response = self.post(MOVEMENT, self.movement(to_location=self.plant2.lot_stock_id.complete_name))
+        response = self.post_event(MOVEMENT, self.movement(to_location=self.plant2.lot_stock_id.complete_name))
         self.assertBusinessError(response, "/data/to_location", self.plant2.code, self.wms.code)
         self.assertEqual(self.on_hand(self.steel, self.stock1, self.steel_lot), 100)
 
     def test_duplicate_report_is_applied_once(self):
         event_id = "wms-move-0001"
-        first = self.assertProcessed(self.post(MOVEMENT, self.movement(), event_id=event_id))
-        second = self.assertProcessed(self.post(MOVEMENT, self.movement(), event_id=event_id))
+        first = self.assertProcessed(self.post_event(MOVEMENT, self.movement(), event_id=event_id))
+        second = self.assertProcessed(self.post_event(MOVEMENT, self.movement(), event_id=event_id))
         self.assertEqual(first, second)
         self.assertEqual(self.on_hand(self.steel, self.shelf1, self.steel_lot), 12)
 
@@ -107,7 +107,7 @@ class TestCountReported(InventoryApiCase):
                 {"material": self.bolt.default_code, "counted_quantity": 52},
             ],
         }
-        self.assertProcessed(self.post(COUNT, data))
+        self.assertProcessed(self.post_event(COUNT, data))
 
         self.assertEqual(self.on_hand(self.steel, self.stock1, self.steel_lot), 95)
         self.assertEqual(self.on_hand(self.bolt, self.stock1), 52)
@@ -125,9 +125,9 @@ class TestCountReported(InventoryApiCase):
             "location": self.shelf1.barcode,
             "lines": [{"material": self.steel.default_code, "lot": "FOUND-1", "counted_quantity": 3}],
         }
-        self.assertBusinessError(self.post(COUNT, data), "/data/lines/0/lot", "FOUND-1")
+        self.assertBusinessError(self.post_event(COUNT, data), "/data/lines/0/lot", "FOUND-1")
         self.wms.allow_lot_creation = True
-        self.assertProcessed(self.post(COUNT, data))
+        self.assertProcessed(self.post_event(COUNT, data))
         lot = self.env["stock.lot"].search([("name", "=", "FOUND-1"), ("product_id", "=", self.steel.id)])
         self.assertEqual(self.on_hand(self.steel, self.shelf1, lot), 3)
 
@@ -185,7 +185,7 @@ class TestShipmentDispatched(InventoryApiCase):
             "tracking_ref": "1Z999",
             "dispatched_at": "2026-11-22T07:15:00Z",
         }
-        result = self.assertProcessed(self.post(DISPATCHED, data))
+        result = self.assertProcessed(self.post_event(DISPATCHED, data))
 
         self.assertEqual(delivery.state, "done")
         self.assertEqual(delivery.date_done, datetime(2026, 11, 22, 7, 15))
@@ -204,8 +204,8 @@ class TestShipmentDispatched(InventoryApiCase):
             "lines": [{"material": self.bolt.default_code, "quantity": 10}],
             "dispatched_at": "2026-11-22T07:15:00Z",
         }
-        self.assertProcessed(self.post(DISPATCHED, data))
-        self.assertBusinessError(self.post(DISPATCHED, data), "/data/transfer", delivery.name)
+        self.assertProcessed(self.post_event(DISPATCHED, data))
+        self.assertBusinessError(self.post_event(DISPATCHED, data), "/data/transfer", delivery.name)
 
     def test_material_not_on_the_delivery_is_refused(self):
         delivery = self.delivery()
@@ -215,5 +215,5 @@ class TestShipmentDispatched(InventoryApiCase):
             "lines": [{"material": other.default_code, "quantity": 1}],
             "dispatched_at": "2026-11-22T07:15:00Z",
         }
-        self.assertBusinessError(self.post(DISPATCHED, data), "/data/lines/0/material", other.default_code)
+        self.assertBusinessError(self.post_event(DISPATCHED, data), "/data/lines/0/material", other.default_code)
         self.assertEqual(delivery.state, "assigned")
