@@ -76,32 +76,3 @@ def test_retry_after_as_seconds_or_http_date(value, seconds):
 def test_retry_after_with_an_aware_now():
     aware = datetime(2026, 11, 22, 11, 0, 0, tzinfo=timezone(timedelta(hours=1)))  # the same instant as NOW
     assert backoff.parse_retry_after("Sun, 22 Nov 2026 10:00:30 GMT", aware) == 30.0
-
-
-@pytest.mark.parametrize(
-    ("status", "outcome"),
-    [
-        (100, "dead"), (199, "dead"),
-        (200, "delivered"), (201, "delivered"), (202, "delivered"), (204, "delivered"), (299, "delivered"),
-        (300, "dead"), (301, "dead"), (304, "dead"), (307, "dead"),
-        (400, "dead"), (401, "dead"), (403, "dead"), (404, "dead"), (409, "dead"), (410, "dead"), (422, "dead"),
-        (408, "retry"), (429, "retry"),
-        (500, "retry"), (502, "retry"), (503, "retry"), (504, "retry"), (599, "retry"),
-    ],
-)
-def test_classify_status(status, outcome):
-    assert backoff.classify_status(status) == outcome
-
-
-@pytest.mark.parametrize(
-    ("failures", "open_seconds"),
-    [(0, None), (4, None), (5, 60), (6, 120), (7, 240), (11, 60 * 64), (12, 60 * 64), (500, 60 * 64)],
-)
-def test_circuit_opens_at_the_threshold_and_backs_off_while_failing(failures, open_seconds):
-    expected = None if open_seconds is None else NOW + timedelta(seconds=open_seconds)
-    assert backoff.circuit_after_failure(failures, 5, 60, NOW) == expected
-
-
-def test_circuit_keeps_the_time_zone_of_now():
-    aware = NOW.replace(tzinfo=timezone.utc)
-    assert backoff.circuit_after_failure(1, 1, 30, aware) == aware + timedelta(seconds=30)

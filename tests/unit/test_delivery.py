@@ -1,31 +1,44 @@
-"""The values the dispatcher sends: headers signed at send time."""
+"""What the dispatcher does with a transport's verdict: one pure decision."""
 
-import time
-
-from mfg_integration_lib import delivery, signing
-
-BODY = b'{"specversion":"1.0","id":"evt-1","data":{}}'
+from mfg_integration_lib import circuit, delivery
+from mfg_integration_lib.transport import DEAD, DELIVERED, RETRY, Verdict
 
 
-def _policy(failing=False, secrets=None):
+def _policy(failing=False, max_attempts=8):
     return delivery.EndpointPolicy(
-        id=1, url="https://erp.example.com/hook", timeout=10.0, max_attempts=8, backoff_base=10.0,
-        backoff_cap=3600.0, max_parallel=4, secrets=secrets or [signing.generate_secret()], failing=failing,
+        id=1, transport="http_webhook", timeout=10.0, max_attempts=max_attempts, backoff_base=10.0,
+        backoff_cap=3600.0, max_parallel=4, secrets=[], failing=failing,
     )
 
 
-def test_signed_headers_verify_with_the_endpoint_secrets():
-    old, new = signing.generate_secret(), signing.generate_secret()
-    item = delivery.Delivery(message_id=7, event_id="evt-1", company_id=1, created_at=None, attempt_count=0,
-                             body=BODY, endpoint=_policy(secrets=[new, old]))
-    before = int(time.time())
-    headers = item.signed_headers()
-    assert headers["Content-Type"] == "application/cloudevents+json"
-    assert headers["User-Agent"] == delivery.USER_AGENT
-    assert headers["webhook-id"] == "evt-1"
-    assert before <= int(headers["webhook-timestamp"]) <= int(time.time()), "signed now, not at claim time"
-    signing.verify([old], headers, BODY)
-    signing.verify([new], headers, BODY)
+def test_delivered_is_done_and_a_success_for_the_circuit():
+    decision = delivery.decide(Verdict(DELIVERED, 12, status=200), 1, _policy())
+    assert decision == delivery.Decision("done", None, circuit.SUCCESS)
+
+
+def test_a_refusal_is_dead_at_once_and_says_nothing_about_the_receivers_health():
+    decision = delivery.decide(Verdict(DEAD, 3, status=400), 1, _policy())
+    assert decision == delivery.Decision("dead", None, None)
+
+
+def test_retry_waits_with_full_jitter_and_counts_as_a_failure():
+    decision = delivery.decide(Verdict(RETRY, 5, status=503), 3, _policy(), rand=lambda: 1.0)
+    assert decision == delivery.Decision("retry", 40.0, circuit.FAILURE)
+
+
+def test_no_answer_at_all_counts_as_unreachable():
+    decision = delivery.decide(Verdict(RETRY, 5, reachable=False), 1, _policy(), rand=lambda: 0.5)
+    assert decision == delivery.Decision("retry", 5.0, circuit.UNREACHABLE)
+
+
+def test_retry_after_wins_over_the_backoff():
+    decision = delivery.decide(Verdict(RETRY, 5, status=429, retry_after=120.0), 1, _policy())
+    assert decision.delay == 120.0
+
+
+def test_the_last_attempt_is_a_dead_letter_but_still_teaches_the_circuit():
+    decision = delivery.decide(Verdict(RETRY, 5, status=500), 8, _policy(max_attempts=8))
+    assert decision == delivery.Decision("dead", None, circuit.FAILURE)
 
 
 def test_a_failing_endpoint_gets_one_probe_at_a_time():

@@ -100,3 +100,19 @@ def test_concurrent_creation_gives_everyone_the_same_complete_key(tmp_path):
         assert len(keys) == 1
         Fernet(keys.pop())
     assert sorted(os.listdir(tmp_path)) == sorted(f"race-{n}.key" for n in range(10))
+
+
+def test_a_missing_key_file_with_encrypted_secrets_is_an_error_not_a_new_key(tmp_path):
+    path = tmp_path / "db.key"
+    with pytest.raises(secretbox.MissingKeyError, match="missing"):
+        secretbox.load_or_create_key(str(path), secrets_exist=True)
+    assert not path.exists(), "no new key was written"
+
+
+def test_a_key_file_readable_by_others_is_reported(tmp_path):
+    path = tmp_path / "db.key"
+    secretbox.load_or_create_key(str(path))
+    assert secretbox.exposure(str(path)) is None
+    path.chmod(0o640)
+    assert "readable by group or other" in secretbox.exposure(str(path))
+    assert secretbox.exposure(str(tmp_path / "absent.key")) is None

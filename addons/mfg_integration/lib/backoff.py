@@ -1,13 +1,12 @@
-"""Retry timing: exponential backoff with full jitter, Retry-After, circuit breaker."""
+"""Retry timing: exponential backoff with full jitter, and the receiver's Retry-After."""
 
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 MAX_RETRY_AFTER = 24 * 3600  # a receiver cannot park a message for longer than a day
 MAX_EXPONENT = 32  # 2**32 * base is beyond any sensible cap; avoids huge ints / float overflow
-MAX_CIRCUIT_DOUBLINGS = 6  # an open circuit waits at most 64x the cooldown
 
 
 def full_jitter_delay(attempt: int, base: float, cap: float, rand: Callable[[], float] = random.random) -> float:
@@ -43,15 +42,6 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
-def classify_status(status: int) -> str:
-    """'delivered' (2xx), 'retry' (408, 429, 5xx) or 'dead' (1xx, 3xx, other 4xx: retrying will not help)."""
-    if 200 <= status < 300:
-        return "delivered"
-    if status in (408, 429) or 500 <= status < 600:
-        return "retry"
-    return "dead"
-
-
 def next_delay(
     attempts_done: int,
     base: float,
@@ -65,16 +55,3 @@ def next_delay(
     if retry_after is not None:
         return min(max(retry_after, 0.0), MAX_RETRY_AFTER)
     return full_jitter_delay(attempts_done - 1, base, cap, rand)
-
-
-def circuit_after_failure(
-    consecutive_failures: int, threshold: int, cooldown: float, now: datetime
-) -> datetime | None:
-    """The time the circuit stays open until, or None while it stays closed.
-
-    The cooldown doubles (up to 64x) with each failure past the threshold, so that an
-    endpoint that keeps failing its half-open probe is probed less and less often."""
-    if consecutive_failures < threshold:
-        return None
-    doublings = min(consecutive_failures - threshold, MAX_CIRCUIT_DOUBLINGS)
-    return now + timedelta(seconds=cooldown * 2**doublings)

@@ -1,11 +1,33 @@
-"""What the dispatcher sends: plain values read at claim time, signed at send time."""
+"""What the dispatcher sends (plain values read at claim time) and what it does with a verdict."""
 
-import time
-from dataclasses import dataclass
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from . import cloudevents, signing
+from . import backoff, circuit
+from .transport import DEAD, DELIVERED, Verdict
 
-USER_AGENT = "odoo-mfg-integration/18.0"
+
+@dataclass
+class EndpointPolicy:
+    """An endpoint's transport settings, secrets and retry policy, read once per claimed batch."""
+
+    id: int
+    transport: str
+    timeout: float
+    max_attempts: int
+    backoff_base: float
+    backoff_cap: float
+    max_parallel: int
+    secrets: list
+    failing: bool  # had failures or a half-open circuit when claimed
+    settings: dict = field(default_factory=dict)  # the transport's own endpoint fields (url, topic...)
+    address_policy: object = None  # netpolicy.AddressPolicy for network transports
+
+    @property
+    def parallel_limit(self):
+        # A failing endpoint gets one probe at a time, so that one result decides for the rest.
+        return 1 if self.failing else self.max_parallel
 
 
 @dataclass
@@ -16,33 +38,31 @@ class Delivery:
     message_id: int
     event_id: str
     company_id: int
-    created_at: object
     attempt_count: int
     body: bytes
-    endpoint: "EndpointPolicy"
-
-    def signed_headers(self):
-        # Signed right before sending: a long batch must not send stale timestamps.
-        headers = {"Content-Type": cloudevents.CONTENT_TYPE, "User-Agent": USER_AGENT}
-        headers.update(signing.webhook_headers(self.endpoint.secrets, self.event_id, int(time.time()), self.body))
-        return headers
+    endpoint: EndpointPolicy
 
 
-@dataclass
-class EndpointPolicy:
-    """An endpoint's address, secrets and retry policy, read once per claimed batch."""
+@dataclass(frozen=True)
+class Decision:
+    state: str  # done, retry or dead
+    delay: float | None  # seconds until the next attempt (retry only)
+    circuit_outcome: str | None  # what the circuit breaker learns, None: nothing
 
-    id: int
-    url: str
-    timeout: float
-    max_attempts: int
-    backoff_base: float
-    backoff_cap: float
-    max_parallel: int
-    secrets: list
-    failing: bool  # had failures or a half-open circuit when claimed
 
-    @property
-    def parallel_limit(self):
-        # A failing endpoint gets one probe at a time, so that one result decides for the rest.
-        return 1 if self.failing else self.max_parallel
+def decide(
+    verdict: Verdict, attempts_done: int, policy: EndpointPolicy, rand: Callable[[], float] = random.random
+) -> Decision:
+    """The message's next state after the ``attempts_done``-th attempt (>= 1) ended with ``verdict``.
+
+    A refusal (dead) says nothing about the receiver's health; a failure to retry counts
+    against the circuit, as UNREACHABLE when no answer came at all."""
+    if verdict.outcome == DELIVERED:
+        return Decision("done", None, circuit.SUCCESS)
+    if verdict.outcome == DEAD:
+        return Decision("dead", None, None)
+    learned = circuit.FAILURE if verdict.reachable else circuit.UNREACHABLE
+    if attempts_done >= policy.max_attempts:
+        return Decision("dead", None, learned)
+    delay = backoff.next_delay(attempts_done, policy.backoff_base, policy.backoff_cap, verdict.retry_after, rand)
+    return Decision("retry", delay, learned)

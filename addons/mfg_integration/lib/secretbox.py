@@ -45,14 +45,37 @@ def _write_new_file(directory: str, content: bytes) -> str:
     return temporary
 
 
-def load_or_create_key(path: str) -> bytes:
+class MissingKeyError(Exception):
+    """The key file is gone while secrets encrypted with it exist: a new key could not decrypt them."""
+
+
+def exposure(path: str) -> str | None:
+    """Why the key file at ``path`` is readable by others than its owner, or None."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+    if mode & 0o077:
+        return f"key file {path} has mode {mode & 0o777:o}: readable by group or other (chmod 600 it)"
+    return None
+
+
+def load_or_create_key(path: str, secrets_exist: bool = False) -> bytes:
     """The key stored at ``path``, created (mode 0600) when the file does not exist yet.
+
+    When ``secrets_exist`` (secrets were encrypted with a key), a missing file is an error:
+    a new key would silently make every stored secret undecryptable.
 
     Several Odoo workers may start at once: the key is written completely to a temporary
     file first, then published with os.link, which fails when the file exists. So a worker
     either wins and uses its key, or loses and reads the winner's key, never a half-written one."""
     if os.path.exists(path):
         return _read_key(path)
+    if secrets_exist:
+        raise MissingKeyError(
+            f"The key file {path} is missing but encrypted secrets exist: restore it from the backup "
+            "(or rotate every secret after deleting them); no new key was created."
+        )
     key = generate_key()
     temporary = _write_new_file(os.path.dirname(os.path.abspath(path)), key)
     try:

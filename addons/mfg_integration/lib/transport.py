@@ -1,51 +1,52 @@
-"""HTTP delivery of one webhook, over a pooled session per thread.
+"""The transport seam: how a claimed delivery reaches its receiver.
 
-No ORM here: the dispatcher passes plain values in and gets a plain result back,
-so that no database transaction is open while the receiver is being waited for.
+A transport turns one delivery into a ``Verdict`` (delivered, retry or dead) and owns
+everything protocol-specific: the request, its signature, the classification of the
+answer, the receiver's wish to be called later. The dispatcher only stores the verdict
+and decides what comes next (``delivery.decide``). No ORM here: no transaction is open
+while a receiver is being waited for.
+
+Adding a transport: one module in ``lib/transports/`` with a ``Transport`` subclass
+decorated with ``@register``, its configuration fields on the endpoint (named in
+``endpoint_fields``), and its key in the endpoint's ``transport`` selection.
 """
 
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import requests
+DELIVERED, RETRY, DEAD = "delivered", "retry", "dead"
 
-_local = threading.local()
+_TRANSPORTS = {}
 
 
-@dataclass
-class DeliveryResult:
-    status: int | None
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str  # DELIVERED, RETRY or DEAD
     duration_ms: int
-    body: str = ""
-    error: str = ""
-    headers: dict = field(default_factory=dict)
+    status: int = 0  # the protocol's answer code (HTTP status), 0 when none came
+    response: str = ""  # the start of the receiver's answer, or the error
+    reason: str = ""  # why it failed, for people
+    retry_after: float | None = None  # seconds the receiver asked us to wait
+    reachable: bool = True  # False: no answer at all (refused, timed out)
 
 
-def session():
-    """A keep-alive session per thread, so connections to a receiver are reused."""
-    if getattr(_local, "session", None) is None:
-        _local.session = requests.Session()
-    return _local.session
+class Transport:
+    """One way of delivering; instances are shared by threads and keep no per-delivery state."""
+
+    key = ""
+    schemes = ()  # URL schemes of the endpoint's address this transport accepts
+    endpoint_fields = ()  # endpoint fields this transport reads, copied into EndpointPolicy.settings
+
+    def send(self, delivery) -> Verdict:
+        raise NotImplementedError
 
 
-def post(url, body, headers, timeout):
-    started = time.perf_counter()
+def register(cls):
+    _TRANSPORTS[cls.key] = cls()
+    return cls
+
+
+def get(key):
     try:
-        response = session().post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
-    except requests.RequestException as error:
-        return DeliveryResult(
-            status=None,
-            duration_ms=_elapsed_ms(started),
-            error=f"{type(error).__name__}: {error}",
-        )
-    return DeliveryResult(
-        status=response.status_code,
-        duration_ms=_elapsed_ms(started),
-        body=response.text,
-        headers=dict(response.headers),
-    )
-
-
-def _elapsed_ms(started):
-    return int((time.perf_counter() - started) * 1000)
+        return _TRANSPORTS[key]
+    except KeyError:
+        raise ValueError(f"unknown transport {key!r}") from None

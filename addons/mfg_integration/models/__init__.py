@@ -8,5 +8,7 @@ from . import mfg_integration_attempt
 from . import mfg_integration_code_mapping
 from . import mfg_integration_record_mixin
 from . import res_users
+from . import res_company
+from . import res_config_settings
 from . import mfg_integration_message_inbound
 from . import ir_http

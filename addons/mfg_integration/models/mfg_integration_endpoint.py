@@ -5,9 +5,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from ..lib import backoff, signing
+from ..lib import circuit, netpolicy, signing, transport, transports  # noqa: F401 (transports: registers them)
 from ..lib.delivery import EndpointPolicy
-from .secret_store import secret_box
+from .secret_store import report_key_file_exposure, secret_box
 
 ROTATION_GRACE = timedelta(hours=24)
 
@@ -25,6 +25,13 @@ class MfgIntegrationEndpoint(models.Model):
         "mfg.integration.system", required=True, ondelete="cascade", index=True, tracking=True
     )
     company_id = fields.Many2one(related="system_id.company_id", store=True, index=True)
+    transport = fields.Selection(
+        [("http_webhook", "HTTP webhook")],
+        required=True,
+        default="http_webhook",
+        tracking=True,
+        help="How messages reach the receiver.",
+    )
     url = fields.Char(string="URL", required=True, tracking=True)
     active = fields.Boolean(default=True, tracking=True)
     subscription_ids = fields.One2many(
@@ -45,14 +52,26 @@ class MfgIntegrationEndpoint(models.Model):
         "until the previous ones about the same record are delivered or dead-lettered.",
     )
     circuit_threshold = fields.Integer(
-        default=5, help="Consecutive failures that open the circuit."
+        string="Circuit: Unreachable Limit",
+        default=3,
+        help="Consecutive attempts without any answer (connection refused, timeout) that open the circuit.",
+    )
+    circuit_failure_ratio = fields.Float(
+        string="Circuit: Failure Ratio",
+        default=0.5,
+        help="Share of failures over the last 20 attempts (at least 5 failures) that opens the circuit.",
     )
     circuit_cooldown = fields.Float(
         string="Circuit Cooldown (s)",
-        default=60.0,
-        help="How long an open circuit waits before one probe delivery.",
+        default=10.0,
+        help="How long an open circuit waits before one probe delivery; doubles while probes fail, "
+        "never above 30 s.",
     )
     consecutive_failures = fields.Integer(readonly=True, copy=False)
+    circuit_history = fields.Char(
+        readonly=True, copy=False, help="Recent outcomes, oldest first: s success, f failure, c no answer."
+    )
+    circuit_trips = fields.Integer(readonly=True, copy=False, help="Openings in a row without a success.")
     circuit_open_until = fields.Datetime(readonly=True, copy=False)
     circuit_state = fields.Selection(
         [("closed", "Closed"), ("open", "Open"), ("half_open", "Half-open (probing)")],
@@ -81,14 +100,28 @@ class MfgIntegrationEndpoint(models.Model):
         for endpoint in self:
             endpoint.has_secret = bool(endpoint.sudo().secret_encrypted)
 
-    @api.constrains("url")
+    @api.constrains("url", "transport")
     def _check_url(self):
         for endpoint in self:
             parsed = urlparse(endpoint.url or "")
-            if parsed.scheme not in ("http", "https") or not parsed.netloc:
-                raise ValidationError(self.env._("Endpoint URL %(url)s must be an http(s) URL.", url=endpoint.url))
+            schemes = transport.get(endpoint.transport).schemes
+            if parsed.scheme not in schemes or not parsed.netloc:
+                raise ValidationError(
+                    self.env._(
+                        "Endpoint URL %(url)s must be a %(schemes)s URL.", url=endpoint.url, schemes="/".join(schemes)
+                    )
+                )
 
-    @api.constrains("timeout", "max_attempts", "backoff_base", "backoff_cap", "circuit_threshold", "max_parallel")
+    @api.constrains(
+        "timeout",
+        "max_attempts",
+        "backoff_base",
+        "backoff_cap",
+        "circuit_threshold",
+        "circuit_failure_ratio",
+        "circuit_cooldown",
+        "max_parallel",
+    )
     def _check_policy(self):
         for endpoint in self:
             if endpoint.timeout <= 0 or endpoint.timeout > 120:
@@ -98,9 +131,19 @@ class MfgIntegrationEndpoint(models.Model):
             if endpoint.backoff_base <= 0 or endpoint.backoff_cap < endpoint.backoff_base:
                 raise ValidationError(self.env._("Backoff base must be positive and not above the cap."))
             if endpoint.circuit_threshold < 1:
-                raise ValidationError(self.env._("Circuit threshold must be at least 1."))
+                raise ValidationError(self.env._("The circuit's unreachable limit must be at least 1."))
+            if not 0 < endpoint.circuit_failure_ratio <= 1:
+                raise ValidationError(self.env._("The circuit's failure ratio must be above 0 and at most 1."))
+            if not 0 < endpoint.circuit_cooldown <= circuit.MAX_COOLDOWN:
+                raise ValidationError(
+                    self.env._("The circuit cooldown must be between 0 and %(max)s seconds.", max=circuit.MAX_COOLDOWN)
+                )
             if not 1 <= endpoint.max_parallel <= 16:
                 raise ValidationError(self.env._("Parallel deliveries must be between 1 and 16."))
+
+    def _register_hook(self):
+        super()._register_hook()
+        report_key_file_exposure(self.env.cr.dbname)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -117,7 +160,7 @@ class MfgIntegrationEndpoint(models.Model):
         self.ensure_one()
         return EndpointPolicy(
             id=self.id,
-            url=self.url,
+            transport=self.transport,
             timeout=self.timeout,
             max_attempts=self.max_attempts,
             backoff_base=self.backoff_base,
@@ -125,41 +168,54 @@ class MfgIntegrationEndpoint(models.Model):
             max_parallel=self.max_parallel,
             secrets=self._signing_secrets(),
             failing=bool(self.consecutive_failures or self.circuit_open_until),
+            settings={name: self[name] for name in transport.get(self.transport).endpoint_fields},
+            address_policy=self.company_id._mfg_address_policy(),
         )
 
-    def _record_success(self):
-        """Close the circuit. Atomic SQL: several dispatchers may record at once."""
+    def _record_circuit_outcome(self, outcome):
+        """Feed one attempt's outcome to the circuit breaker; returns the circuit's new state.
+
+        Every dispatcher, whatever its batch, updates the same row under a row lock. A success
+        on a healthy endpoint changes nothing and takes no lock: the hot path stays lock-free."""
+        self.ensure_one()
         self.env.cr.execute(
             SQL(
                 """
-                UPDATE mfg_integration_endpoint SET consecutive_failures = 0, circuit_open_until = NULL
-                 WHERE id = %s AND (consecutive_failures > 0 OR circuit_open_until IS NOT NULL)
+                SELECT COALESCE(circuit_history, ''), circuit_open_until, COALESCE(circuit_trips, 0),
+                       circuit_failure_ratio, circuit_threshold, circuit_cooldown,
+                       clock_timestamp() AT TIME ZONE 'UTC'
+                  FROM mfg_integration_endpoint
+                 WHERE id = %(id)s
+                   AND NOT (%(success)s AND circuit_open_until IS NULL AND circuit_history = %(healthy)s)
+                   FOR NO KEY UPDATE
                 """,
-                self.id,
+                id=self.id,
+                success=outcome == circuit.SUCCESS,
+                healthy=circuit.SUCCESS * circuit.WINDOW,
             )
         )
-        self.invalidate_recordset(["consecutive_failures", "circuit_open_until"])
-
-    def _record_failure(self, now):
-        """Count a failed delivery; True when this failure opens the circuit."""
+        row = self.env.cr.fetchone()
+        if row is None:
+            return "closed"
+        history, open_until, trips, ratio, unreachable_limit, cooldown, now = row
+        policy = circuit.CircuitPolicy(failure_ratio=ratio, unreachable_limit=unreachable_limit, cooldown=cooldown)
+        new = circuit.record(circuit.Circuit(history, open_until, trips), outcome, now, policy)
         self.env.cr.execute(
             SQL(
                 """
-                UPDATE mfg_integration_endpoint SET consecutive_failures = COALESCE(consecutive_failures, 0) + 1
+                UPDATE mfg_integration_endpoint
+                   SET circuit_history = %s, circuit_open_until = %s, circuit_trips = %s, consecutive_failures = %s
                  WHERE id = %s
-             RETURNING consecutive_failures, circuit_threshold, circuit_cooldown
                 """,
+                new.history,
+                new.open_until,
+                new.trips,
+                new.consecutive_failures,
                 self.id,
             )
         )
-        failures, threshold, cooldown = self.env.cr.fetchone()
-        open_until = backoff.circuit_after_failure(failures, threshold, cooldown, now)
-        if open_until:
-            self.env.cr.execute(
-                SQL("UPDATE mfg_integration_endpoint SET circuit_open_until = %s WHERE id = %s", open_until, self.id)
-            )
-        self.invalidate_recordset(["consecutive_failures", "circuit_open_until"])
-        return bool(open_until)
+        self.invalidate_recordset(["circuit_history", "circuit_open_until", "circuit_trips", "consecutive_failures"])
+        return new.state(now)
 
     # -- secrets -------------------------------------------------------------
 
@@ -234,7 +290,9 @@ class MfgIntegrationEndpoint(models.Model):
 
     def action_reset_circuit(self):
         self.env["mfg.integration.message"]._check_manager()
-        self.write({"consecutive_failures": 0, "circuit_open_until": False})
+        self.write(
+            {"consecutive_failures": 0, "circuit_open_until": False, "circuit_history": False, "circuit_trips": 0}
+        )
 
     def action_view_messages(self):
         self.ensure_one()

@@ -6,13 +6,13 @@ from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
 
-from odoo import _, api, fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
-from ..lib import backoff, cloudevents, payload, transport
-from ..lib.delivery import Delivery
+from ..lib import cloudevents, payload, transport
+from ..lib.delivery import Delivery, decide
 
 _logger = logging.getLogger(__name__)
 
@@ -25,9 +25,23 @@ STATES = [
     ("cancelled", "Cancelled"),
 ]
 OPEN_STATES = ("pending", "in_progress", "retry")
-# A claimed message whose dispatcher died is claimed again once its lease expires.
-LEASE_MARGIN = 60
-# HTTP requests one dispatcher has in flight at once, all endpoints together.
+# A claimed message's lease: renewed every LEASE_RENEWAL seconds while its dispatcher is
+# alive (sending or waiting its turn), so a killed dispatcher's messages are claimed again
+# within LEASE_SECONDS, whatever the endpoints' timeouts.
+LEASE_SECONDS = 30
+LEASE_RENEWAL = 10
+# The dispatcher cron slots: each runs as its own cron job, so that several cron threads,
+# workers and servers dispatch at once (an ir.cron record runs in one place at a time).
+# Active slots are configured by (de)activating these scheduled actions.
+DISPATCH_CRONS = tuple(f"mfg_integration.ir_cron_dispatch{suffix}" for suffix in ("", "_2", "_3", "_4"))
+# The PostgreSQL clock: timestamps of the delivery path (leases, latency) come from one
+# clock, to the microsecond, whatever the Odoo servers' clocks say.
+DB_NOW = "(clock_timestamp() AT TIME ZONE 'UTC')"
+# A dispatcher with nothing due keeps polling (every LINGER_STEP seconds) for retries or a
+# circuit's probe due within LINGER seconds, instead of leaving them to the next cron poll.
+LINGER = 60
+LINGER_STEP = 1.0
+# Requests one dispatcher has in flight at once, all endpoints together.
 MAX_PARALLEL_SENDS = 16
 
 
@@ -76,6 +90,9 @@ class MfgIntegrationMessage(models.Model):
     attempt_count = fields.Integer(readonly=True)
     next_attempt_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
     claimed_until = fields.Datetime(readonly=True, copy=False)
+    queued_at = fields.Datetime(
+        readonly=True, copy=False, help="When the message was queued, to the microsecond (PostgreSQL's clock)."
+    )
     first_attempt_at = fields.Datetime(readonly=True)
     done_at = fields.Datetime(readonly=True)
     latency_ms = fields.Integer(
@@ -87,6 +104,11 @@ class MfgIntegrationMessage(models.Model):
     replay_of_id = fields.Many2one("mfg.integration.message", readonly=True, index="btree_not_null")
 
     def init(self):
+        # Set by PostgreSQL at INSERT, with microseconds (the ORM stores whole seconds):
+        # latency_ms is measured from it on the same clock.
+        self.env.cr.execute(
+            f"ALTER TABLE mfg_integration_message ALTER COLUMN queued_at SET DEFAULT {DB_NOW}"
+        )
         # The dispatcher's claim query scans only due outbound messages.
         self.env.cr.execute(
             """
@@ -229,20 +251,47 @@ class MfgIntegrationMessage(models.Model):
 
     @api.model
     def _trigger_dispatch_once(self):
-        """Wake the dispatcher right after this transaction commits (once per transaction)."""
+        """Wake the dispatcher slots right after this transaction commits (once per transaction)."""
         flags = self.env.cr.precommit.data
         if not flags.get("mfg_integration.dispatch_triggered"):
             flags["mfg_integration.dispatch_triggered"] = True
-            self.env.ref("mfg_integration.ir_cron_dispatch").sudo()._trigger()
+            for cron in self._dispatch_crons():
+                cron._trigger()
+
+    @api.model
+    def _dispatch_crons(self):
+        # sudo: the scheduled actions are technical records only administrators can read.
+        crons = self.env["ir.cron"].sudo()
+        for xmlid in DISPATCH_CRONS:
+            crons |= self.env.ref(xmlid, raise_if_not_found=False) or crons.browse()
+        return crons.filtered("active")
+
+    def _register_hook(self):
+        """At server start, messages already due are dispatched at once, not at the next poll,
+        and a dead dispatcher's leases are taken over as soon as they expire."""
+        super()._register_hook()
+        self.env.cr.execute(
+            f"""
+            SELECT bool_or(state IN ('pending', 'retry') AND next_attempt_at <= {DB_NOW}),
+                   min(claimed_until) FILTER (WHERE state = 'in_progress')
+              FROM mfg_integration_message
+             WHERE direction = 'outbound' AND state IN ('pending', 'retry', 'in_progress')
+            """
+        )
+        due, lease_end = self.env.cr.fetchone()
+        moments = ([fields.Datetime.now()] if due else []) + ([lease_end] if lease_end else [])
+        for cron in self._dispatch_crons() if moments else ():
+            cron._trigger(moments)
 
     # -- dispatcher ----------------------------------------------------------
 
     @api.model
-    def _cron_dispatch(self, batch_size=50, time_budget=240):
+    def _cron_dispatch(self, batch_size=50, time_budget=50, linger=LINGER):
         """Deliver due outbound messages until none is due or the time budget is spent.
 
         Commits after the claim and after recording the answers that arrived: a crash
         never forgets a recorded delivery, and no transaction is open while receivers answer.
+        The budget is short so that the cron's last run (what /health watches) stays recent.
         """
         deadline = time.monotonic() + time_budget
         sent = 0
@@ -252,22 +301,54 @@ class MfgIntegrationMessage(models.Model):
                 deliveries = self._claim_due(batch_size)
                 # The leases must be visible to other dispatchers before we send.
                 self._next_transaction()
-                if not deliveries:
-                    break
-                sent += self._send_batch(pool, deliveries)
+                if deliveries:
+                    sent += self._send_batch(pool, deliveries)
+                    continue
+                if self._seconds_until_next_due(linger) is None:
+                    return sent
+                # Short steps: a message emitted meanwhile is claimed within a second.
+                time.sleep(min(LINGER_STEP, max(deadline - time.monotonic(), 0)))
+        if self._seconds_until_next_due(linger) is not None:
+            # Budget spent with work ahead: the next run starts now, not at the next cron poll.
+            for cron in self._dispatch_crons():
+                cron._trigger()
+            self._next_transaction()
         return sent
 
     @api.model
-    def _send_batch(self, pool, deliveries):
-        """Send in parallel (up to each endpoint's limit), recording the answers as they come.
+    def _seconds_until_next_due(self, horizon):
+        """Seconds until the next outbound message becomes due (its retry time, or its endpoint's
+        probe time), looking at most ``horizon`` seconds ahead; None when none is."""
+        self.env.cr.execute(
+            SQL(
+                f"""
+                SELECT extract(epoch FROM min(GREATEST(m.next_attempt_at, e.circuit_open_until)) - {DB_NOW})
+                  FROM mfg_integration_message m
+                  JOIN mfg_integration_endpoint e ON e.id = m.endpoint_id
+                 WHERE m.direction = 'outbound' AND m.state IN ('pending', 'retry') AND e.active
+                   AND GREATEST(m.next_attempt_at, e.circuit_open_until)
+                       BETWEEN {DB_NOW} AND {DB_NOW} + make_interval(secs => %(horizon)s)
+                """,
+                horizon=horizon,
+            )
+        )
+        seconds = self.env.cr.fetchone()[0]
+        self._next_transaction()
+        return None if seconds is None else float(seconds)
 
-        Only HTTP runs in the pool's threads; the ORM stays in this thread.
+    @api.model
+    def _send_batch(self, pool, deliveries):
+        """Send in parallel (up to each endpoint's limit) through each endpoint's transport,
+        recording the verdicts as they come and renewing the leases of what is still ours.
+
+        Only the transports run in the pool's threads; the ORM stays in this thread.
         """
         waiting = deque(deliveries)
         in_flight = {}
         per_endpoint = Counter()
         opened_circuits = set()
         sent = 0
+        renew_at = time.monotonic() + LEASE_RENEWAL
         while waiting or in_flight:
             for delivery in list(waiting):
                 endpoint = delivery.endpoint
@@ -277,26 +358,40 @@ class MfgIntegrationMessage(models.Model):
                 elif per_endpoint[endpoint.id] < endpoint.parallel_limit and len(in_flight) < MAX_PARALLEL_SENDS:
                     waiting.remove(delivery)
                     per_endpoint[endpoint.id] += 1
-                    future = pool.submit(
-                        transport.post, endpoint.url, delivery.body, delivery.signed_headers(), endpoint.timeout
-                    )
-                    in_flight[future] = delivery
+                    in_flight[pool.submit(transport.get(endpoint.transport).send, delivery)] = delivery
             if not in_flight:
                 self._next_transaction()
                 continue
-            done, _pending = wait(in_flight, return_when=FIRST_COMPLETED)
+            done, _pending = wait(in_flight, timeout=LEASE_RENEWAL, return_when=FIRST_COMPLETED)
             for future in done:
                 delivery = in_flight.pop(future)
                 per_endpoint[delivery.endpoint.id] -= 1
-                result = future.result()
-                if self._record_result(delivery, result):
+                circuit_state = self._record_verdict(delivery, future.result())
+                if circuit_state == "open":
                     opened_circuits.add(delivery.endpoint.id)
-                elif result.status and 200 <= result.status < 300:
+                elif circuit_state == "closed":
                     delivery.endpoint.failing = False
                 sent += 1
+            if time.monotonic() >= renew_at:
+                self._renew_leases([d.message_id for d in waiting] + [d.message_id for d in in_flight.values()])
+                renew_at = time.monotonic() + LEASE_RENEWAL
             # Committed before waiting for the next answer: what was recorded is never forgotten.
             self._next_transaction()
         return sent
+
+    @api.model
+    def _renew_leases(self, message_ids):
+        if message_ids:
+            self.env.cr.execute(
+                SQL(
+                    f"""
+                    UPDATE mfg_integration_message SET claimed_until = {DB_NOW} + make_interval(secs => %s)
+                     WHERE id = ANY(%s) AND state = 'in_progress'
+                    """,
+                    LEASE_SECONDS,
+                    message_ids,
+                )
+            )
 
     @api.model
     def _next_transaction(self):
@@ -315,21 +410,20 @@ class MfgIntegrationMessage(models.Model):
 
         Runs in a READ COMMITTED transaction (see _next_transaction).
         """
-        now = fields.Datetime.now()
         self.env.cr.execute(
             SQL(
-                """
+                f"""
                 WITH due AS (
                     SELECT m.id
                       FROM mfg_integration_message m
                       JOIN mfg_integration_endpoint e ON e.id = m.endpoint_id
                      WHERE m.direction = 'outbound'
                        AND (
-                            (m.state IN ('pending', 'retry') AND m.next_attempt_at <= %(now)s)
-                         OR (m.state = 'in_progress' AND m.claimed_until < %(now)s)
+                            (m.state IN ('pending', 'retry') AND m.next_attempt_at <= {DB_NOW})
+                         OR (m.state = 'in_progress' AND m.claimed_until < {DB_NOW})
                        )
                        AND e.active
-                       AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= %(now)s)
+                       AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= {DB_NOW})
                        AND (NOT COALESCE(e.ordered, FALSE) OR NOT EXISTS (
                             SELECT 1 FROM mfg_integration_message p
                              WHERE p.endpoint_id = m.endpoint_id
@@ -341,15 +435,13 @@ class MfgIntegrationMessage(models.Model):
                        FOR UPDATE OF m SKIP LOCKED
                 )
                 UPDATE mfg_integration_message m
-                   SET state = 'in_progress',
-                       claimed_until = %(now)s + make_interval(secs => e.timeout * %(limit)s + %(margin)s)
-                  FROM due, mfg_integration_endpoint e
-                 WHERE m.id = due.id AND e.id = m.endpoint_id
+                   SET state = 'in_progress', claimed_until = {DB_NOW} + make_interval(secs => %(lease)s)
+                  FROM due
+                 WHERE m.id = due.id
              RETURNING m.id
                 """,
-                now=now,
                 limit=batch_size,
-                margin=LEASE_MARGIN,
+                lease=LEASE_SECONDS,
             )
         )
         ids = sorted(row[0] for row in self.env.cr.fetchall())
@@ -367,12 +459,13 @@ class MfgIntegrationMessage(models.Model):
             except (UserError, ValueError) as error:
                 # A missing or undecryptable secret is a configuration fault: keep
                 # the message and try again later, once an admin has fixed it.
+                _logger.error("Cannot deliver message %s of endpoint %s: %s", message.id, endpoint.id, error)
                 message.write(
                     {
                         "state": "retry",
                         "claimed_until": False,
                         "last_error": str(error),
-                        "next_attempt_at": now + timedelta(seconds=message.endpoint_id.backoff_cap),
+                        "next_attempt_at": fields.Datetime.now() + timedelta(seconds=endpoint.backoff_cap),
                     }
                 )
         return deliveries
@@ -393,7 +486,6 @@ class MfgIntegrationMessage(models.Model):
             message_id=self.id,
             event_id=self.event_id,
             company_id=self.company_id.id,
-            created_at=self.create_date,
             attempt_count=self.attempt_count,
             body=cloudevents.to_bytes(event),
             endpoint=policy,
@@ -421,69 +513,57 @@ class MfgIntegrationMessage(models.Model):
         self.invalidate_model(["state", "claimed_until", "next_attempt_at"])
 
     @api.model
-    def _record_result(self, delivery, result):
-        """Store the attempt and the message's new state; True when the endpoint's circuit opened.
+    def _record_verdict(self, delivery, verdict):
+        """Store the attempt and the message's new state; returns the endpoint's circuit state
+        after it ("closed", "open", "half_open"), or None when the circuit learned nothing.
 
         Plain SQL on purpose: it runs once per delivery on the dispatcher's hot path, with
-        everything it needs already read at claim time.
+        everything it needs already read at claim time. Times come from PostgreSQL's clock.
         """
-        policy = delivery.endpoint
-        now = fields.Datetime.now()
-        outcome = backoff.classify_status(result.status) if result.status else "retry"
         attempts = delivery.attempt_count + 1
-        values = {
-            "id": delivery.message_id,
-            "now": now,
-            "uid": self.env.uid,
-            "status": result.status or 0,
-            "attempts": attempts,
-            "done_at": None,
-            "latency": None,
-            "next": None,
-            "error": None,
-        }
-        circuit_opened = False
-        if outcome == "delivered":
-            values.update(state="done", done_at=now, latency=_ms_between(delivery.created_at, now))
-            if policy.failing:
-                self.env["mfg.integration.endpoint"].browse(policy.id)._record_success()
-        else:
-            values["error"] = _describe(result)
-            if outcome == "retry":
-                circuit_opened = self.env["mfg.integration.endpoint"].browse(policy.id)._record_failure(now)
-            if outcome == "retry" and attempts < policy.max_attempts:
-                retry_after = backoff.parse_retry_after(result.headers.get("Retry-After"), now)
-                delay = backoff.next_delay(attempts, policy.backoff_base, policy.backoff_cap, retry_after)
-                values.update(state="retry", next=now + timedelta(seconds=delay))
-            else:
-                values["state"] = "dead"
+        decision = decide(verdict, attempts, delivery.endpoint)
+        circuit_state = None
+        if decision.circuit_outcome:
+            endpoint = self.env["mfg.integration.endpoint"].browse(delivery.endpoint.id)
+            circuit_state = endpoint._record_circuit_outcome(decision.circuit_outcome)
         self.env.cr.execute(
             SQL(
-                """
-                WITH attempt AS (
+                f"""
+                WITH clock AS (SELECT {DB_NOW} AS now),
+                attempt AS (
                     INSERT INTO mfg_integration_attempt
                            (message_id, company_id, attempted_at, duration_ms, http_status, response_excerpt,
                             create_uid, write_uid, create_date, write_date)
-                    VALUES (%(id)s, %(company)s, %(now)s, %(duration)s, %(status)s, %(excerpt)s,
-                            %(uid)s, %(uid)s, %(now)s, %(now)s)
+                    SELECT %(id)s, %(company)s, now, %(duration)s, %(status)s, %(excerpt)s, %(uid)s, %(uid)s, now, now
+                      FROM clock
                 )
-                UPDATE mfg_integration_message
+                UPDATE mfg_integration_message m
                    SET state = %(state)s, attempt_count = %(attempts)s, claimed_until = NULL,
-                       last_http_status = %(status)s, first_attempt_at = COALESCE(first_attempt_at, %(now)s),
-                       done_at = %(done_at)s, latency_ms = %(latency)s,
-                       next_attempt_at = COALESCE(%(next)s, next_attempt_at), last_error = %(error)s,
-                       write_uid = %(uid)s, write_date = %(now)s
-                 WHERE id = %(id)s
+                       last_http_status = %(status)s, first_attempt_at = COALESCE(m.first_attempt_at, clock.now),
+                       done_at = CASE WHEN %(state)s = 'done' THEN clock.now END,
+                       latency_ms = CASE WHEN %(state)s = 'done' THEN GREATEST(0, round(
+                           extract(epoch FROM clock.now - COALESCE(m.queued_at, m.create_date)) * 1000))::int END,
+                       next_attempt_at = CASE WHEN %(delay)s::float IS NULL THEN m.next_attempt_at
+                                              ELSE clock.now + make_interval(secs => %(delay)s::float) END,
+                       last_error = %(error)s, write_uid = %(uid)s, write_date = clock.now
+                  FROM clock
+                 WHERE m.id = %(id)s
                 """,
-                **values,
+                id=delivery.message_id,
                 company=delivery.company_id,
-                duration=result.duration_ms,
-                excerpt=payload.excerpt(result.body or result.error),
+                duration=verdict.duration_ms,
+                status=verdict.status,
+                excerpt=payload.excerpt(verdict.response),
+                uid=self.env.uid,
+                state=decision.state,
+                attempts=attempts,
+                delay=decision.delay,
+                error=payload.excerpt(verdict.reason, 500) if decision.state != "done" else None,
             )
         )
         self.invalidate_model()
         self.env["mfg.integration.attempt"].invalidate_model()
-        return circuit_opened
+        return circuit_state
 
     # -- support actions -----------------------------------------------------
 
@@ -541,16 +621,3 @@ class MfgIntegrationMessage(models.Model):
         old = self.search([("state", "in", ("done", "cancelled")), ("create_date", "<", limit_date)])
         old.unlink()
         return len(old)
-
-
-def _describe(result):
-    if result.status:
-        # No environment in a module function: _() finds the language from the caller's frame.
-        return _(  # pylint: disable=prefer-env-translation
-            "HTTP %(status)s: %(body)s", status=result.status, body=payload.excerpt(result.body, 500)
-        )
-    return result.error
-
-
-def _ms_between(start, end):
-    return int((end - start).total_seconds() * 1000) if start else 0

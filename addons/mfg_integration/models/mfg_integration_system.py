@@ -10,7 +10,8 @@ class MfgIntegrationSystem(models.Model):
 
     _name = "mfg.integration.system"
     _description = "External System"
-    _inherit = ["mail.thread"]
+    # Routing configuration: archiving a system stops emit() at once (see the mixin).
+    _inherit = ["mail.thread", "mfg.integration.routing.mixin"]
     _order = "name"
 
     name = fields.Char(required=True, tracking=True)

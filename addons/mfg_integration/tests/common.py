@@ -152,9 +152,10 @@ class CommittedCase(BaseCase, IntegrationFixtures):
         return api.Environment(cr, SUPERUSER_ID, {})
 
     def dispatch(self, env=None):
-        """Run the dispatcher as the cron does, on its own cursor."""
+        """Run the dispatcher as the cron does, on its own cursor, without waiting for retries
+        due soon (the tests bring them forward with make_due)."""
         env = env or self.new_env()
-        return env["mfg.integration.message"]._cron_dispatch(time_budget=30)
+        return env["mfg.integration.message"]._cron_dispatch(time_budget=30, linger=0)
 
     def make_due(self, messages):
         """Bring retries forward to now, as if their backoff delay had passed."""

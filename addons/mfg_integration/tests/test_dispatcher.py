@@ -1,14 +1,22 @@
 # These tests commit on purpose: the outbox and the dispatcher are about commits and rollbacks.
 # pylint: disable=invalid-commit
+import os
+import tempfile
 import threading
 from datetime import timedelta
+from unittest.mock import patch
 
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tools import config
 
+from ..models.mfg_integration_message import LEASE_SECONDS
+from ..models.res_company import ADMIN_NETWORKS_PARAM
+from ..models.secret_store import secret_box
 from .common import CommittedCase
 from .receiver import Answer
 
@@ -109,7 +117,8 @@ class TestDispatcher(CommittedCase):
         self.assertEqual(len(receiver.received), 1)
 
     def test_retry_after_is_honoured(self):
-        receiver = self.receiver().answer(Answer(429, headers={"Retry-After": "120"}))
+        # Header names are case-insensitive: a lower-case retry-after counts.
+        receiver = self.receiver().answer(Answer(429, headers={"retry-after": "120"}))
         self.subscribe(receiver, backoff_base=1.0, backoff_cap=5.0)
         message = self.emit()
         before = fields.Datetime.now()
@@ -153,7 +162,7 @@ class TestDispatcher(CommittedCase):
         self.assertEqual(len(receiver.received), 3)
 
     def dispatch_batches(self, env, batch_size=5):
-        return env["mfg.integration.message"]._cron_dispatch(batch_size=batch_size)
+        return env["mfg.integration.message"]._cron_dispatch(batch_size=batch_size, linger=0)
 
     def test_two_dispatchers_at_once_send_each_message_once(self):
         receiver = self.receiver(default=Answer(200, delay=0.01))
@@ -182,35 +191,66 @@ class TestDispatcher(CommittedCase):
         self.assertEqual(set(self.refresh(messages).mapped("state")), {"done"})
 
     def test_open_circuit_stops_trying_a_dead_receiver_but_not_the_others(self):
-        dead = self.receiver(default=Answer(503))
+        dead = self.receiver()
         alive = self.receiver()
-        # One request at a time, so that exactly `threshold` requests fail before the circuit opens.
-        dead_endpoint = self.subscribe(dead, circuit_threshold=2, circuit_cooldown=300, max_parallel=1)
+        # One request at a time, so that exactly `threshold` attempts fail before the circuit opens.
+        dead_endpoint = self.subscribe(dead, circuit_threshold=2, circuit_cooldown=30, max_parallel=1)
         alive_endpoint = self.subscribe(alive)
+        dead.stop()
         self.emit(5)
 
         self.dispatch()
-        self.assertEqual(len(dead.received), 2, "the circuit opens after 2 failures")
-        self.assertEqual(len(alive.received), 5)
         dead_endpoint = self.refresh(dead_endpoint)
-        self.assertEqual(dead_endpoint.circuit_state, "open")
+        self.assertEqual(dead_endpoint.circuit_state, "open", "2 connections refused in a row open the circuit")
         dead_messages = self.messages_of(dead_endpoint)
         self.assertEqual(sorted(dead_messages.mapped("attempt_count")), [0, 0, 0, 1, 1])
         self.assertEqual(set(dead_messages.mapped("state")), {"retry"})
+        self.assertEqual(len(alive.received), 5)
         self.assertEqual(set(self.messages_of(alive_endpoint).mapped("state")), {"done"})
 
         self.make_due(dead_messages)
         self.dispatch()
-        self.assertEqual(len(dead.received), 2, "nothing is tried while the circuit is open")
+        attempts = sum(self.messages_of(dead_endpoint).mapped("attempt_count"))
+        self.assertEqual(attempts, 2, "nothing is tried while the circuit is open")
+
+    def test_server_errors_open_the_circuit_on_the_failure_ratio(self):
+        receiver = self.receiver(default=Answer(503))
+        endpoint = self.subscribe(receiver, max_parallel=1)
+        self.emit(8)
+        self.dispatch()
+        self.assertEqual(len(receiver.received), 5, "5 failures out of 5 attempts open the circuit")
+        endpoint = self.refresh(endpoint)
+        self.assertEqual(endpoint.circuit_state, "open")
+        self.assertEqual((endpoint.circuit_history, endpoint.consecutive_failures), ("fffff", 5))
+
+    def test_a_ten_percent_flaky_receiver_never_opens_the_circuit(self):
+        # Every 10th answer is a 500, scattered over several dispatcher batches.
+        receiver = self.receiver(default=Answer(200))
+        receiver.answer(*[Answer(500) if index % 10 == 3 else Answer(200) for index in range(60)])
+        endpoint = self.subscribe(receiver, max_parallel=2)
+        messages = self.emit(60)
+        self.dispatch_batches(self.new_env(), batch_size=7)
+        endpoint = self.refresh(endpoint)
+        self.assertEqual(endpoint.circuit_state, "closed")
+        self.assertEqual(endpoint.circuit_history.count("f"), 2, "the window holds the last 20 outcomes")
+        self.assertEqual(len(endpoint.circuit_history), 20)
+        self.make_due(messages)
+        self.dispatch()
+        self.assertEqual(set(self.refresh(messages).mapped("state")), {"done"})
+        self.assertEqual(len(receiver.received), 66)
 
     def test_half_open_circuit_probes_once_then_closes(self):
-        receiver = self.receiver(default=Answer(503))
-        endpoint = self.subscribe(receiver, circuit_threshold=1, circuit_cooldown=300, max_parallel=1)
+        receiver = self.receiver()
+        endpoint = self.subscribe(receiver, circuit_threshold=1, circuit_cooldown=30, max_parallel=1)
+        port = receiver.port
+        receiver.stop()
         messages = self.emit(3)
         self.dispatch()
-        self.assertEqual(len(receiver.received), 1)
+        self.assertEqual(sum(self.refresh(messages).mapped("attempt_count")), 1)
+        self.assertEqual(self.refresh(endpoint).circuit_state, "open")
 
-        receiver.default = Answer(200)
+        receiver.port = port
+        receiver.start()
         self.cr.execute(
             "UPDATE mfg_integration_endpoint SET circuit_open_until = now() at time zone 'utc' - interval '1 second'"
             " WHERE id = %s",
@@ -226,7 +266,7 @@ class TestDispatcher(CommittedCase):
         self.dispatch()
         self.assertEqual(set(self.refresh(messages).mapped("state")), {"done"})
         self.assertEqual(self.refresh(endpoint).circuit_state, "closed")
-        self.assertEqual(len(receiver.received), 4, "one failure, then one probe and the two others")
+        self.assertEqual(len(receiver.received), 3, "one probe, then the two others")
 
     def test_ordered_endpoint_delivers_messages_about_one_record_in_order(self):
         receiver = self.receiver().answer(Answer(500))
@@ -241,3 +281,115 @@ class TestDispatcher(CommittedCase):
         quantities = [event["data"]["quantity"] for event in receiver.events()]
         self.assertEqual(quantities, [1.0, 1.0, 2.0, 3.0])
         self.assertEqual(set(self.refresh(messages).mapped("state")), {"done"})
+
+    def test_a_killed_dispatchers_messages_are_claimable_again_within_the_lease(self):
+        receiver = self.receiver()
+        # A slow endpoint and a full batch: the lease still covers one renewal period, not the batch.
+        self.subscribe(receiver, timeout=120.0)
+        messages = self.emit(50)
+        crashed = self.new_env()
+        crashed["mfg.integration.message"]._claim_due(50)
+        crashed.cr.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'")
+        [claimed_at] = crashed.cr.fetchone()
+        crashed.cr.commit()  # the claim is committed, then the dispatcher is killed: nothing is ever sent
+        messages = self.refresh(messages)
+        self.assertEqual(set(messages.mapped("state")), {"in_progress"})
+        lease = max(messages.mapped("claimed_until")) - claimed_at
+        self.assertLessEqual(lease.total_seconds(), LEASE_SECONDS)
+        self.assertEqual(self.dispatch(), 0, "a live lease is respected")
+
+        self.cr.execute(
+            "UPDATE mfg_integration_message SET claimed_until = claimed_until - make_interval(secs => %s)"
+            " WHERE id = ANY(%s)",
+            [LEASE_SECONDS, messages.ids],
+        )
+        self.cr.commit()
+        self.assertEqual(self.dispatch(), 50)
+        self.assertEqual(set(self.refresh(messages).mapped("state")), {"done"})
+        self.assertEqual(sorted(receiver.event_ids()), sorted(messages.mapped("event_id")))
+
+    def test_latency_is_exact_and_never_negative(self):
+        receiver = self.receiver(default=Answer(200, delay=0.05))
+        self.subscribe(receiver)
+        messages = self.refresh(self.emit(5))
+        self.dispatch()
+        for message in self.refresh(messages):
+            self.assertEqual(message.state, "done")
+            exact = (message.done_at - message.queued_at).total_seconds() * 1000
+            self.assertGreaterEqual(message.latency_ms, 50, "at least the receiver's answer time")
+            self.assertAlmostEqual(message.latency_ms, exact, delta=1)
+            self.assertGreaterEqual(message.first_attempt_at, message.queued_at)
+
+    def test_archiving_a_system_stops_emit_at_once(self):
+        receiver = self.receiver()
+        endpoint = self.subscribe(receiver)
+        self.assertEqual(len(self.emit()), 1)
+        endpoint.system_id.active = False
+        self.cr.commit()
+        self.assertFalse(self.emit(), "no message is queued for an archived system's endpoints")
+        endpoint.system_id.active = True
+        endpoint.active = False
+        self.cr.commit()
+        self.assertFalse(self.emit())
+
+    def test_emit_wakes_every_active_dispatcher_slot(self):
+        Message = self.env["mfg.integration.message"]
+        slots = Message._dispatch_crons()
+        self.assertEqual(len(slots), 2, "two dispatcher slots by default")
+        self.subscribe(self.receiver())
+        Message.emit(self.event_type.code, self.partner, ORDER)
+        self.env.flush_all()
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "in", slots.ids)])
+        self.assertEqual(set(triggers.mapped("cron_id")), set(slots))
+        self.cr.rollback()
+
+    def test_due_messages_are_dispatched_right_after_a_server_start(self):
+        receiver = self.receiver()
+        self.subscribe(receiver)
+        self.emit(2)
+        self.env["ir.cron.trigger"].search([]).unlink()
+        self.env["mfg.integration.message"]._register_hook()  # what a server start runs
+        self.env.flush_all()
+        slots = self.env["mfg.integration.message"]._dispatch_crons()
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "in", slots.ids)])
+        self.assertEqual(set(triggers.mapped("cron_id")), set(slots))
+        self.assertTrue(all(trigger.call_at <= fields.Datetime.now() for trigger in triggers))
+        self.cr.rollback()
+
+    def test_a_loopback_receiver_is_refused_unless_an_administrator_allows_it(self):
+        receiver = self.receiver()
+        self.subscribe(receiver)
+        params = self.env["ir.config_parameter"]
+        allowed = params.get_param(ADMIN_NETWORKS_PARAM)
+        params.set_param(ADMIN_NETWORKS_PARAM, "")
+        self.cr.commit()
+        try:
+            message = self.emit()
+            self.dispatch()
+        finally:
+            params.set_param(ADMIN_NETWORKS_PARAM, allowed)
+            self.cr.commit()
+        message = self.refresh(message)
+        self.assertEqual(message.state, "dead")
+        self.assertIn("outbound address policy", message.last_error)
+        self.assertIn("127.0.0.1 is a loopback address", message.last_error)
+        self.assertEqual(receiver.received, [], "nothing reached the receiver")
+
+    def test_a_missing_key_file_with_encrypted_secrets_stops_signing_with_a_clear_error(self):
+        self.subscribe(self.receiver())  # at least one encrypted secret exists
+        with tempfile.TemporaryDirectory() as directory:
+            lost = os.path.join(directory, "lost.key")
+            with patch.dict(config.options, {"mfg_integration_key_file": lost}), self.assertRaisesRegex(
+                UserError, "lost.key is missing but encrypted secrets exist"
+            ):
+                secret_box(self.env)
+            self.assertFalse(os.path.exists(lost), "no new key was created")
+
+    def test_a_retry_due_within_seconds_is_sent_by_the_same_run_not_the_next_cron_poll(self):
+        receiver = self.receiver().answer(Answer(503))
+        self.subscribe(receiver, backoff_base=1.0, backoff_cap=1.0)
+        message = self.emit()
+        self.assertEqual(self.new_env()["mfg.integration.message"]._cron_dispatch(time_budget=30), 2)
+        message = self.refresh(message)
+        self.assertEqual(message.state, "done")
+        self.assertEqual(message.attempt_ids.sorted("id").mapped("http_status"), [503, 200])

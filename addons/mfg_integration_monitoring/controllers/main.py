@@ -107,9 +107,13 @@ def health_document(env, company_ids):
     )
     open_circuits = env.cr.fetchone()[0]
     age = int((now - oldest).total_seconds()) if oldest else 0
+    stalled_age = int(params.get_param("mfg_integration_monitoring.health_dispatcher_age", 180))
+    dispatcher_idle = _dispatcher_idle_seconds(env, company_ids)
     reasons = []
     if open_circuits:
         reasons.append("circuit_open")
+    if dispatcher_idle is not None and dispatcher_idle > stalled_age:
+        reasons.append("dispatcher_not_running")
     if age > failing_age:
         reasons.append("backlog_too_old")
     status = "failing" if reasons else "ok"
@@ -131,7 +135,32 @@ def health_document(env, company_ids):
         "dead": dead,
         "oldest_pending_age_seconds": age,
         "open_circuits": open_circuits,
+        "dispatcher_idle_seconds": dispatcher_idle,
     }
+
+
+def _dispatcher_idle_seconds(env, company_ids):
+    """Seconds since a dispatcher slot last ran while messages have been due for longer than that,
+    or None when nothing waits: a dispatcher that died (cron thread lost its database) is noticed."""
+    crons = env["mfg.integration.message"]._dispatch_crons()
+    env.cr.execute(
+        SQL(
+            """
+            SELECT CASE WHEN count(*) > 0 THEN extract(epoch FROM (now() AT TIME ZONE 'UTC')
+                       - GREATEST((SELECT max(lastcall) FROM ir_cron WHERE id = ANY(%s)), min(m.next_attempt_at)))::int
+                   END
+              FROM mfg_integration_message m
+              JOIN mfg_integration_endpoint e ON e.id = m.endpoint_id
+             WHERE m.direction = 'outbound' AND m.state IN ('pending', 'retry')
+               AND m.next_attempt_at <= (now() AT TIME ZONE 'UTC') AND e.active
+               AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= (now() AT TIME ZONE 'UTC'))
+               AND m.company_id = ANY(%s)
+            """,
+            crons.ids,
+            list(company_ids),
+        )
+    )
+    return env.cr.fetchone()[0]
 
 
 def prometheus_text(env, company_ids):

@@ -64,6 +64,21 @@ class TestMonitoringApi(HttpCase, MonitoringFixtures):
         body = self.health(503)
         self.assertEqual(body["reasons"], ["backlog_too_old"])
 
+    def test_health_fails_when_due_messages_wait_for_a_dispatcher_that_does_not_run(self):
+        [message] = self.seed("pending", 10)
+        crons = self.env["mfg.integration.message"]._dispatch_crons()
+        self.assertEqual(len(crons), 2, "two dispatcher slots by default")
+        long_ago = fields.Datetime.now() - timedelta(minutes=10)
+        message.sudo().write({"next_attempt_at": long_ago})
+        crons.write({"lastcall": long_ago})
+        body = self.health(503)
+        self.assertEqual(body["reasons"], ["dispatcher_not_running"])
+        self.assertGreaterEqual(body["dispatcher_idle_seconds"], 590)
+
+        crons[1].lastcall = fields.Datetime.now()  # one slot ran a moment ago: the queue is being worked
+        body = self.health()
+        self.assertNotIn("dispatcher_not_running", body["reasons"])
+
     def test_health_counts_only_the_key_users_companies(self):
         company_b = self.env["res.company"].create({"name": "Plant B"})
         system_b = self.make_system(code="MES-B", company_id=company_b.id)

@@ -1,0 +1,321 @@
+"""Chaos harness: real Odoo server processes (prefork, as in production), a real PostgreSQL
+cluster that can be crashed, and a receiver that verifies every Standard Webhooks signature
+and records every webhook-id. Run through ``setup/chaos``, which provides the cluster."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+from standardwebhooks.webhooks import Webhook
+
+STARTUP_TIMEOUT = 180
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _required_env(name):
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run the chaos suite through setup/chaos", pytrace=False)
+    return value
+
+
+class Receiver:
+    """Verifies each request's signature, records each webhook-id with the bodies it came with.
+    ``failure_rate``: share of requests answered 500 at random; ``delay``: seconds per answer."""
+
+    def __init__(self, secret, failure_rate=0.0, delay=0.0, seed=7):
+        import random
+
+        self.webhook = Webhook(secret)
+        self.failure_rate, self.delay = failure_rate, delay
+        self.random = random.Random(seed)
+        self.lock = threading.Lock()
+        self.bodies = defaultdict(list)  # webhook-id -> bodies of its 2xx-answered requests
+        self.bad_signatures = 0
+        self.requests = 0
+        self.first_after = None  # set by mark(): time of the first delivery after it
+        self.port = _free_port()
+        self.server = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def start(self):
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status = receiver.handle(body, {k.lower(): v for k, v in self.headers.items()})
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def handle(self, body, headers):
+        try:
+            self.webhook.verify(body, headers)
+        except Exception:  # noqa: BLE001 - any verification failure is counted and refused
+            with self.lock:
+                self.bad_signatures += 1
+            return 401
+        with self.lock:
+            self.requests += 1
+            if self.failure_rate and self.random.random() < self.failure_rate:
+                return 500
+            self.bodies[headers["webhook-id"]].append(body)
+            if self.first_after is not None and self.first_after[1] is None:
+                self.first_after[1] = time.monotonic()
+        return 200
+
+    def mark(self):
+        """Remember the time of the next delivery from now on."""
+        self.first_after = [time.monotonic(), None]
+
+    def delivered_ids(self):
+        with self.lock:
+            return set(self.bodies)
+
+    def wait_for(self, ids, timeout):
+        """Seconds until every id in ``ids`` was delivered, or None after ``timeout``."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if ids <= self.delivered_ids():
+                return time.monotonic() - started
+            time.sleep(0.05)
+        return None
+
+    def report(self, name, committed, rolled_back=(), drain=None):
+        with self.lock:
+            delivered = set(self.bodies)
+            duplicates = sum(len(bodies) - 1 for bodies in self.bodies.values())
+            same_body = all(len(set(bodies)) == 1 for bodies in self.bodies.values())
+        figures = {
+            "scenario": name,
+            "committed": len(committed),
+            "unique_delivered": len(delivered & set(committed)),
+            "duplicates_same_id": duplicates,
+            "missing": len(set(committed) - delivered),
+            "phantoms": len(delivered - set(committed)),
+            "rolled_back": len(rolled_back),
+            "bad_signatures": self.bad_signatures,
+            "time_to_drain_s": None if drain is None else round(drain, 2),
+        }
+        print(f"\nCHAOS {json.dumps(figures)}", flush=True)
+        assert figures["missing"] == 0, figures
+        assert figures["phantoms"] == 0, figures
+        assert not set(rolled_back) & delivered, "a rolled-back event was sent"
+        assert figures["bad_signatures"] == 0, figures
+        assert same_body, "a duplicate carried another body: duplicates must be the same event"
+        return figures
+
+
+class Cluster:
+    def __init__(self):
+        self.pg_ctl = _required_env("MFG_PG_CTL")
+        self.data = _required_env("MFG_PG_DATA")
+
+    def restart_immediate(self):
+        """Crash-restart PostgreSQL: every connection is cut, no clean shutdown."""
+        cmd = [self.pg_ctl, "-D", self.data, "-m", "immediate", "-w", "-t", "60", "restart"]
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+
+
+class OdooServer:
+    """One Odoo server in prefork mode (HTTP workers and cron workers respawned by the arbiter),
+    as the README recommends for production."""
+
+    def __init__(self, conf, db, log_dir, cron_workers=1):
+        self.conf, self.db, self.log_dir, self.cron_workers = conf, db, Path(log_dir), cron_workers
+        self.proc = None
+        self.port = None
+        self.starts = 0
+
+    def start(self):
+        self.port = _free_port()
+        self.starts += 1
+        log_path = self.log_dir / f"odoo-{self.port}-{self.starts}.log"
+        cmd = [
+            sys.executable, "-m", "odoo", "-c", self.conf, "-d", self.db, f"--db-filter=^{self.db}$",
+            "--http-interface=127.0.0.1", f"--http-port={self.port}", f"--gevent-port={_free_port()}",
+            "--workers=1", f"--max-cron-threads={self.cron_workers}",
+            f"--logfile={log_path}", "--log-level=warn",
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"Odoo exited with {self.proc.returncode}, see {log_path}", pytrace=False)
+            try:
+                if requests.get(f"http://127.0.0.1:{self.port}/web/health", timeout=5).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        pytest.fail(f"Odoo not healthy after {STARTUP_TIMEOUT}s, see {log_path}", pytrace=False)
+        return self
+
+    def kill9(self):
+        """kill -9 of the whole server (arbiter and workers): no clean-up of any kind."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+class Hub:
+    """What an operator and the business do to the database, through `odoo shell`."""
+
+    def __init__(self, conf, db):
+        self.conf, self.db = conf, db
+
+    def shell(self, code, timeout=600):
+        proc = subprocess.run(
+            [sys.executable, "-m", "odoo", "shell", "-c", self.conf, "-d", self.db, "--no-http", "--log-level=warn"],
+            input=code,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if proc.returncode != 0:
+            pytest.fail(f"odoo shell failed ({proc.returncode}):\n{proc.stderr[-4000:]}", pytrace=False)
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+        return json.loads(lines[-1][len("RESULT ") :])
+
+    def endpoint(self, url, secret, **policy):
+        """A new system and endpoint delivering to ``url``, signing with ``secret``."""
+        policy = dict({"timeout": 5.0, "backoff_base": 0.5, "backoff_cap": 2.0, "max_attempts": 30}, **policy)
+        return self.shell(
+            f"""
+import json, uuid
+code = "CHAOS-" + uuid.uuid4().hex[:8]
+system = env["mfg.integration.system"].create({{"name": code, "code": code}})
+endpoint = env["mfg.integration.endpoint"].create(
+    dict({{"name": code, "system_id": system.id, "url": {url!r}}}, **{policy!r}))
+endpoint._store_secret({secret!r})
+env.cr.commit()
+print("RESULT " + json.dumps(endpoint.id))
+"""
+        )
+
+    def emit(self, endpoint_id, count, *, rollback_every=0, per_transaction=1, pace=0.0):
+        """Emit ``count`` committed events (``per_transaction`` per commit, ``pace`` seconds apart);
+        with ``rollback_every`` = k, every k-th transaction emits one more event and rolls back."""
+        return self.shell(
+            f"""
+import json, time
+Message = env["mfg.integration.message"]
+endpoint = env["mfg.integration.endpoint"].browse({endpoint_id})
+committed, rolled_back, transaction = [], [], 0
+while len(committed) < {count}:
+    transaction += 1
+    if {rollback_every} and transaction % {rollback_every} == 0:
+        rolled_back += Message.emit("mfg.integration.ping.v1", endpoint,
+            {{"endpoint": endpoint.name, "system": "chaos", "message": "rolled back"}},
+            endpoints=endpoint).mapped("event_id")
+        env.cr.rollback()
+        continue
+    batch = []
+    for _i in range(min({per_transaction}, {count} - len(committed))):
+        batch += Message.emit("mfg.integration.ping.v1", endpoint,
+            {{"endpoint": endpoint.name, "system": "chaos", "message": str(len(committed) + len(batch))}},
+            endpoints=endpoint).mapped("event_id")
+    env.cr.commit()
+    committed += batch
+    if {pace}:
+        time.sleep({pace})
+print("RESULT " + json.dumps({{"committed": committed, "rolled_back": rolled_back, "at": time.time()}}))
+"""
+        )
+
+    def states(self, endpoint_id):
+        return self.shell(
+            f"""
+import json
+env.cr.execute("SELECT state, count(*) FROM mfg_integration_message WHERE endpoint_id = %s GROUP BY state",
+               [{endpoint_id}])
+print("RESULT " + json.dumps(dict(env.cr.fetchall())))
+"""
+        )
+
+
+@pytest.fixture(scope="session")
+def hub():
+    return Hub(_required_env("MFG_ODOO_CONF"), _required_env("MFG_CHAOS_DB"))
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    return Cluster()
+
+
+@pytest.fixture
+def server_factory(tmp_path_factory):
+    servers = []
+    log_dir = tmp_path_factory.mktemp("odoo_logs")
+
+    def make(cron_workers=1):
+        servers.append(OdooServer(_required_env("MFG_ODOO_CONF"), _required_env("MFG_CHAOS_DB"), log_dir, cron_workers))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.stop()
+    print(f"\nOdoo logs: {log_dir}", file=sys.stderr)
+
+
+@pytest.fixture
+def receivers():
+    made = []
+
+    def make(secret, **kwargs):
+        made.append(Receiver(secret, **kwargs).start())
+        return made[-1]
+
+    yield make
+    for receiver in made:
+        receiver.stop()
