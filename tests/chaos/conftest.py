@@ -111,13 +111,21 @@ class Receiver:
             return set(self.bodies)
 
     def wait_for(self, ids, timeout):
-        """Seconds until every id in ``ids`` was delivered, or None after ``timeout``."""
+        """The wall-clock time when every id in ``ids`` had been delivered, or None after ``timeout``."""
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             if ids <= self.delivered_ids():
-                return time.monotonic() - started
-            time.sleep(0.05)
+                return time.time()
+            time.sleep(0.02)
         return None
+
+    def drain_time(self, ids, since, timeout):
+        """Seconds from ``since`` (wall clock) until every id in ``ids`` had been delivered."""
+        ids = set(ids)
+        done = self.wait_for(ids, timeout)
+        missing = len(ids - self.delivered_ids())
+        assert done is not None, f"{missing} of {len(ids)} events still not delivered after {timeout} s"
+        return done - since
 
     def report(self, name, committed, rolled_back=(), drain=None):
         with self.lock:
@@ -158,11 +166,12 @@ class Cluster:
 
 
 class OdooServer:
-    """One Odoo server in prefork mode (HTTP workers and cron workers respawned by the arbiter),
-    as the README recommends for production."""
+    """One Odoo server: prefork mode (HTTP workers and cron workers respawned by the arbiter),
+    as the README recommends for production, or threaded mode (``workers=0``) as ``setup/run``."""
 
-    def __init__(self, conf, db, log_dir, cron_workers=1):
+    def __init__(self, conf, db, log_dir, cron_workers=1, workers=1):
         self.conf, self.db, self.log_dir, self.cron_workers = conf, db, Path(log_dir), cron_workers
+        self.workers = workers
         self.proc = None
         self.port = None
         self.starts = 0
@@ -174,7 +183,7 @@ class OdooServer:
         cmd = [
             sys.executable, "-m", "odoo", "-c", self.conf, "-d", self.db, f"--db-filter=^{self.db}$",
             "--http-interface=127.0.0.1", f"--http-port={self.port}", f"--gevent-port={_free_port()}",
-            "--workers=1", f"--max-cron-threads={self.cron_workers}",
+            f"--workers={self.workers}", f"--max-cron-threads={self.cron_workers}",
             f"--logfile={log_path}", "--log-level=warn",
         ]  # fmt: skip
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -298,8 +307,9 @@ def server_factory(tmp_path_factory):
     servers = []
     log_dir = tmp_path_factory.mktemp("odoo_logs")
 
-    def make(cron_workers=1):
-        servers.append(OdooServer(_required_env("MFG_ODOO_CONF"), _required_env("MFG_CHAOS_DB"), log_dir, cron_workers))
+    def make(cron_workers=1, workers=1):
+        conf, db = _required_env("MFG_ODOO_CONF"), _required_env("MFG_CHAOS_DB")
+        servers.append(OdooServer(conf, db, log_dir, cron_workers, workers))
         return servers[-1]
 
     yield make

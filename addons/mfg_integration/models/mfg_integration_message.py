@@ -11,6 +11,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
+from .. import cron_watchdog
 from ..lib import cloudevents, payload, transport
 from ..lib.delivery import Delivery, decide
 
@@ -36,7 +37,7 @@ LEASE_RENEWAL = 10
 DISPATCH_CRONS = tuple(f"mfg_integration.ir_cron_dispatch{suffix}" for suffix in ("", "_2", "_3", "_4"))
 # The PostgreSQL clock: timestamps of the delivery path (leases, latency) come from one
 # clock, to the microsecond, whatever the Odoo servers' clocks say.
-DB_NOW = "(clock_timestamp() AT TIME ZONE 'UTC')"
+DB_NOW = SQL("(clock_timestamp() AT TIME ZONE 'UTC')")
 # A dispatcher with nothing due keeps polling (every LINGER_STEP seconds) for retries or a
 # circuit's probe due within LINGER seconds, instead of leaving them to the next cron poll.
 LINGER = 60
@@ -106,9 +107,7 @@ class MfgIntegrationMessage(models.Model):
     def init(self):
         # Set by PostgreSQL at INSERT, with microseconds (the ORM stores whole seconds):
         # latency_ms is measured from it on the same clock.
-        self.env.cr.execute(
-            f"ALTER TABLE mfg_integration_message ALTER COLUMN queued_at SET DEFAULT {DB_NOW}"
-        )
+        self.env.cr.execute(SQL("ALTER TABLE mfg_integration_message ALTER COLUMN queued_at SET DEFAULT %s", DB_NOW))
         # The dispatcher's claim query scans only due outbound messages.
         self.env.cr.execute(
             """
@@ -270,13 +269,17 @@ class MfgIntegrationMessage(models.Model):
         """At server start, messages already due are dispatched at once, not at the next poll,
         and a dead dispatcher's leases are taken over as soon as they expire."""
         super()._register_hook()
+        cron_watchdog.ensure_started()
         self.env.cr.execute(
-            f"""
-            SELECT bool_or(state IN ('pending', 'retry') AND next_attempt_at <= {DB_NOW}),
-                   min(claimed_until) FILTER (WHERE state = 'in_progress')
-              FROM mfg_integration_message
-             WHERE direction = 'outbound' AND state IN ('pending', 'retry', 'in_progress')
-            """
+            SQL(
+                """
+                SELECT bool_or(state IN ('pending', 'retry') AND next_attempt_at <= %s),
+                       min(claimed_until) FILTER (WHERE state = 'in_progress')
+                  FROM mfg_integration_message
+                 WHERE direction = 'outbound' AND state IN ('pending', 'retry', 'in_progress')
+                """,
+                DB_NOW,
+            )
         )
         due, lease_end = self.env.cr.fetchone()
         moments = ([fields.Datetime.now()] if due else []) + ([lease_end] if lease_end else [])
@@ -321,14 +324,15 @@ class MfgIntegrationMessage(models.Model):
         probe time), looking at most ``horizon`` seconds ahead; None when none is."""
         self.env.cr.execute(
             SQL(
-                f"""
-                SELECT extract(epoch FROM min(GREATEST(m.next_attempt_at, e.circuit_open_until)) - {DB_NOW})
+                """
+                SELECT extract(epoch FROM min(GREATEST(m.next_attempt_at, e.circuit_open_until)) - %(now)s)
                   FROM mfg_integration_message m
                   JOIN mfg_integration_endpoint e ON e.id = m.endpoint_id
                  WHERE m.direction = 'outbound' AND m.state IN ('pending', 'retry') AND e.active
                    AND GREATEST(m.next_attempt_at, e.circuit_open_until)
-                       BETWEEN {DB_NOW} AND {DB_NOW} + make_interval(secs => %(horizon)s)
+                       BETWEEN %(now)s AND %(now)s + make_interval(secs => %(horizon)s)
                 """,
+                now=DB_NOW,
                 horizon=horizon,
             )
         )
@@ -384,12 +388,13 @@ class MfgIntegrationMessage(models.Model):
         if message_ids:
             self.env.cr.execute(
                 SQL(
-                    f"""
-                    UPDATE mfg_integration_message SET claimed_until = {DB_NOW} + make_interval(secs => %s)
-                     WHERE id = ANY(%s) AND state = 'in_progress'
+                    """
+                    UPDATE mfg_integration_message SET claimed_until = %(now)s + make_interval(secs => %(lease)s)
+                     WHERE id = ANY(%(ids)s) AND state = 'in_progress'
                     """,
-                    LEASE_SECONDS,
-                    message_ids,
+                    now=DB_NOW,
+                    lease=LEASE_SECONDS,
+                    ids=message_ids,
                 )
             )
 
@@ -412,18 +417,18 @@ class MfgIntegrationMessage(models.Model):
         """
         self.env.cr.execute(
             SQL(
-                f"""
+                """
                 WITH due AS (
                     SELECT m.id
                       FROM mfg_integration_message m
                       JOIN mfg_integration_endpoint e ON e.id = m.endpoint_id
                      WHERE m.direction = 'outbound'
                        AND (
-                            (m.state IN ('pending', 'retry') AND m.next_attempt_at <= {DB_NOW})
-                         OR (m.state = 'in_progress' AND m.claimed_until < {DB_NOW})
+                            (m.state IN ('pending', 'retry') AND m.next_attempt_at <= %(now)s)
+                         OR (m.state = 'in_progress' AND m.claimed_until < %(now)s)
                        )
                        AND e.active
-                       AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= {DB_NOW})
+                       AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= %(now)s)
                        AND (NOT COALESCE(e.ordered, FALSE) OR NOT EXISTS (
                             SELECT 1 FROM mfg_integration_message p
                              WHERE p.endpoint_id = m.endpoint_id
@@ -435,11 +440,12 @@ class MfgIntegrationMessage(models.Model):
                        FOR UPDATE OF m SKIP LOCKED
                 )
                 UPDATE mfg_integration_message m
-                   SET state = 'in_progress', claimed_until = {DB_NOW} + make_interval(secs => %(lease)s)
+                   SET state = 'in_progress', claimed_until = %(now)s + make_interval(secs => %(lease)s)
                   FROM due
                  WHERE m.id = due.id
              RETURNING m.id
                 """,
+                now=DB_NOW,
                 limit=batch_size,
                 lease=LEASE_SECONDS,
             )
@@ -528,8 +534,8 @@ class MfgIntegrationMessage(models.Model):
             circuit_state = endpoint._record_circuit_outcome(decision.circuit_outcome)
         self.env.cr.execute(
             SQL(
-                f"""
-                WITH clock AS (SELECT {DB_NOW} AS now),
+                """
+                WITH clock AS (SELECT %(now)s AS now),
                 attempt AS (
                     INSERT INTO mfg_integration_attempt
                            (message_id, company_id, attempted_at, duration_ms, http_status, response_excerpt,
@@ -549,6 +555,7 @@ class MfgIntegrationMessage(models.Model):
                   FROM clock
                  WHERE m.id = %(id)s
                 """,
+                now=DB_NOW,
                 id=delivery.message_id,
                 company=delivery.company_id,
                 duration=verdict.duration_ms,

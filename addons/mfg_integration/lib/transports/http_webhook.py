@@ -62,7 +62,7 @@ class _CheckedAdapter(HTTPAdapter):
         super().__init__(pool_maxsize=16)
 
     def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
+        result = super().init_poolmanager(*args, **kwargs)
         checks = {"address_policy": self._address_policy}
         http = type("CheckedHTTPConnection", (_CheckedConnection, HTTPConnection), checks)
         https = type("CheckedHTTPSConnection", (_CheckedConnection, HTTPSConnection), checks)
@@ -70,6 +70,7 @@ class _CheckedAdapter(HTTPAdapter):
             "http": type("CheckedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
             "https": type("CheckedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
         }
+        return result
 
 
 def session(address_policy):
