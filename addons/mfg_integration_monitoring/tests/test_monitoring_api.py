@@ -73,7 +73,7 @@ class TestMonitoringApi(HttpCase, MonitoringFixtures):
         crons.write({"lastcall": long_ago})
         body = self.health(503)
         self.assertEqual(body["reasons"], ["dispatcher_not_running"])
-        self.assertGreaterEqual(body["dispatcher_idle_seconds"], 590)
+        self.assertGreater(body["dispatcher_idle_seconds"], 500)
 
         crons[1].lastcall = fields.Datetime.now()  # one slot ran a moment ago: the queue is being worked
         body = self.health()
