@@ -4,13 +4,16 @@ In threaded mode (``--workers=0``, what ``setup/run`` uses), an Odoo 18 cron thr
 good when its database connection breaks (a PostgreSQL restart: the ``LISTEN`` connection's
 ``poll()`` raises outside any ``try``), and with it the dispatcher. Prefork mode does not need
 this: its arbiter respawns a dead cron worker. The watchdog looks every few seconds and starts
-again, under the same name, a cron thread that was running and is gone.
+again, under the same name, a cron thread that was running and is gone, then wakes it.
 """
 
 import logging
 import threading
 import time
 
+import psycopg2
+
+from odoo import sql_db
 from odoo.service import server as odoo_server
 
 _logger = logging.getLogger(__name__)
@@ -45,4 +48,16 @@ def _watch(server):
             )
             thread.type = "cron"
             thread.start()
+        if seen - alive:
+            _wake_cron_threads()
         seen |= alive
+
+
+def _wake_cron_threads():
+    """A new cron thread sleeps a minute before its first look for jobs, unless notified."""
+    time.sleep(CHECK_EVERY)  # let it LISTEN first
+    try:
+        with sql_db.db_connect("postgres").cursor() as cr:
+            cr.execute("NOTIFY cron_trigger")
+    except psycopg2.Error:
+        _logger.warning("cannot wake the cron threads yet: the database is still unreachable")

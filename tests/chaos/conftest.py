@@ -18,7 +18,12 @@ import pytest
 import requests
 from standardwebhooks.webhooks import Webhook
 
+import odoo
+
 STARTUP_TIMEOUT = 180
+# The odoo-bin script, not `python -m odoo`: prefork mode starts its gevent worker as
+# `sys.executable sys.argv[0] gevent`, which fails when argv[0] is odoo/__main__.py.
+ODOO_BIN = str(Path(odoo.__file__).resolve().parent.parent / "odoo-bin")
 
 
 def _free_port():
@@ -181,7 +186,7 @@ class OdooServer:
         self.starts += 1
         log_path = self.log_dir / f"odoo-{self.port}-{self.starts}.log"
         cmd = [
-            sys.executable, "-m", "odoo", "-c", self.conf, "-d", self.db, f"--db-filter=^{self.db}$",
+            sys.executable, ODOO_BIN, "-c", self.conf, "-d", self.db, f"--db-filter=^{self.db}$",
             "--http-interface=127.0.0.1", f"--http-port={self.port}", f"--gevent-port={_free_port()}",
             f"--workers={self.workers}", f"--max-cron-threads={self.cron_workers}",
             f"--logfile={log_path}", "--log-level=warn",
