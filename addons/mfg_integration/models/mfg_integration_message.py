@@ -374,6 +374,8 @@ class MfgIntegrationMessage(models.Model):
                 if circuit_state == "open":
                     opened_circuits.add(delivery.endpoint.id)
                 elif circuit_state == "closed":
+                    # A success (perhaps of a request sent before the circuit opened) closed it again.
+                    opened_circuits.discard(delivery.endpoint.id)
                     delivery.endpoint.failing = False
                 sent += 1
             if time.monotonic() >= renew_at:
@@ -509,10 +511,11 @@ class MfgIntegrationMessage(models.Model):
             SQL(
                 """
                 UPDATE mfg_integration_message m
-                   SET state = 'retry', claimed_until = NULL, next_attempt_at = e.circuit_open_until
+                   SET state = 'retry', claimed_until = NULL, next_attempt_at = GREATEST(e.circuit_open_until, %s)
                   FROM mfg_integration_endpoint e
                  WHERE m.id = %s AND e.id = m.endpoint_id
                 """,
+                DB_NOW,
                 delivery.message_id,
             )
         )
