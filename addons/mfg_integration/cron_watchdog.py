@@ -1,10 +1,12 @@
-"""Threaded mode only: restart Odoo cron threads that died.
+"""Keep Odoo's cron threads dispatching: restart dead ones (threaded mode), wake new ones.
 
 In threaded mode (``--workers=0``, what ``setup/run`` uses), an Odoo 18 cron thread dies for
 good when its database connection breaks (a PostgreSQL restart: the ``LISTEN`` connection's
 ``poll()`` raises outside any ``try``), and with it the dispatcher. Prefork mode does not need
 this: its arbiter respawns a dead cron worker. The watchdog looks every few seconds and starts
 again, under the same name, a cron thread that was running and is gone, then wakes it.
+At a server start (both modes), the new cron threads or workers are woken once, so that
+messages already due are dispatched at once rather than at their first poll, a minute later.
 """
 
 import logging
@@ -24,16 +26,23 @@ _started = False
 
 
 def ensure_started():
-    """Start the watchdog once per threaded-mode server process (cron threads start after the
-    registries load, so it watches whichever cron threads it sees running)."""
+    """Once per server process: the watchdog in threaded mode; in prefork mode one wake-up of
+    the cron workers. Both modes start their cron threads/workers after the registries load,
+    so the dispatcher's wake-up at start (a NOTIFY) would reach no one: they would first
+    look for due messages a minute later."""
     global _started
-    if not isinstance(odoo_server.server, odoo_server.ThreadedServer):
+    server = odoo_server.server
+    if not isinstance(server, (odoo_server.ThreadedServer, odoo_server.PreforkServer)):
         return
     with _lock:
         if _started:
             return
         _started = True
-    threading.Thread(target=_watch, args=(odoo_server.server,), name="mfg-cron-watchdog", daemon=True).start()
+    if isinstance(server, odoo_server.ThreadedServer):
+        threading.Thread(target=_watch, args=(server,), name="mfg-cron-watchdog", daemon=True).start()
+    else:
+        wake = {"after": (CHECK_EVERY, 3 * CHECK_EVERY)}  # the workers are forked after the registries load
+        threading.Thread(target=_wake_cron_threads, kwargs=wake, name="mfg-cron-wake", daemon=True).start()
 
 
 def _watch(server):
@@ -41,6 +50,8 @@ def _watch(server):
     while True:
         time.sleep(CHECK_EVERY)
         alive = {thread.name for thread in threading.enumerate() if thread.name.startswith(CRON_PREFIX)}
+        if alive and not seen:
+            _wake_cron_threads()  # the server has just started its cron threads
         for name in sorted(seen - alive):
             _logger.warning("%s died (database connection lost?): starting it again", name)
             thread = threading.Thread(
@@ -53,11 +64,20 @@ def _watch(server):
         seen |= alive
 
 
-def _wake_cron_threads():
-    """A new cron thread sleeps a minute before its first look for jobs, unless notified."""
-    time.sleep(CHECK_EVERY)  # let it LISTEN first
-    try:
-        with sql_db.db_connect("postgres").cursor() as cr:
-            cr.execute("NOTIFY cron_trigger")
-    except psycopg2.Error:
-        _logger.warning("cannot wake the cron threads yet: the database is still unreachable")
+def _wake_cron_threads(after=(CHECK_EVERY,)):
+    """A new cron thread or worker sleeps a minute before its first look for jobs, unless notified
+    (once it listens, hence the delays). A connection of its own, outside Odoo's pool: in prefork
+    mode this runs in the arbiter, whose pool its forked workers inherit."""
+    for delay in after:
+        time.sleep(delay)
+        try:
+            connection = psycopg2.connect(**sql_db.connection_info_for("postgres")[1])
+        except psycopg2.Error:
+            _logger.warning("cannot wake the cron threads yet: the database is unreachable")
+            continue
+        try:
+            connection.autocommit = True
+            with connection.cursor() as cr:
+                cr.execute("NOTIFY cron_trigger")
+        finally:
+            connection.close()
