@@ -2,7 +2,8 @@ from odoo import api, models
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339
-from odoo.addons.mfg_integration_stock.lib.results import records_result
+
+from ..lib.results import records_result
 
 
 class StockMove(models.Model):

@@ -4,7 +4,8 @@ from odoo import api, models
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
-from odoo.addons.mfg_integration_stock.lib.results import records_result
+
+from ..lib.results import records_result
 
 TRANSFER_DONE = "mfg.inventory.transfer_done.v1"
 

@@ -3,7 +3,8 @@ from odoo.tools import float_round
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
-from odoo.addons.mfg_integration_stock.lib.results import records_result
+
+from ..lib.results import records_result
 
 ADJUSTED = "mfg.inventory.adjusted.v1"
 
