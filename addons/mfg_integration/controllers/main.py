@@ -254,12 +254,12 @@ class MfgIntegrationApi(http.Controller):
             )
         schema = dict(event_type.parsed_schema(), **{"$id": event_type.dataschema_uri()})
         body = payload.canonical_json(schema)
-        etag = f'"{payload.sha256_hex(body)}"'
+        digest = payload.sha256_hex(body)
         headers = [
             ("Content-Type", openapi.SCHEMA_CONTENT_TYPE),
             ("Cache-Control", "public, max-age=3600"),
-            ("ETag", etag),
+            ("ETag", f'"{digest}"'),
         ]
-        if etag in request.httprequest.if_none_match:
+        if request.httprequest.if_none_match.contains(digest):
             return request.make_response("", headers=headers[1:], status=304)
         return request.make_response(body, headers=headers)

@@ -155,14 +155,11 @@ class PurchaseOrder(models.Model):
 
     def _mfg_product_for_material(self, system, code, path):
         """The product of this order that the supplier calls ``code``: the supplier's product code on
-        the vendor line first, then our internal reference, then the system's code mappings."""
+        the vendor line first, then the system's code (mapping, else our internal reference or barcode)."""
         self.ensure_one()
         products = self.order_line.filtered(lambda line: not line.display_type).product_id
         for product in products:
             if product._mfg_supplier_code(self.partner_id) == code:
-                return product
-        for product in products:
-            if product.default_code == code:
                 return product
         try:
             # sudo: code mappings are integration configuration the technical user may not read.
