@@ -41,7 +41,9 @@ def test_document_is_valid_openapi_31_and_embeds_each_schema():
         "/api/mfg/v1/events/batch",
         "/api/mfg/v1/messages/{message_id}",
         "/api/mfg/v1/openapi.json",
+        "/api/mfg/v1/schemas/{event_type}.json",
     }
+    assert paths["/api/mfg/v1/schemas/{event_type}.json"]["get"]["security"] == []
     assert paths["/api/mfg/v1/openapi.json"]["get"]["security"] == []
     assert (
         paths["/api/mfg/v1/events/batch"]["post"]["requestBody"]["content"]["application/json"]["schema"]["maxItems"]
@@ -54,3 +56,38 @@ def test_document_without_inbound_types_is_valid():
     document = openapi.build_document([])
     validate(document)
     assert document["components"]["schemas"]["CloudEvent"]["type"] == "object"
+
+
+OUTBOUND = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "product": {"type": "string", "x-mfg-code": "product"},
+        "product_odoo_code": {"type": "string"},
+    },
+}
+
+
+def test_outbound_types_are_published_as_webhooks_with_their_absolute_dataschema():
+    url = "https://odoo.example.com/api/mfg/v1/schemas/mfg.thing.released.v1.json"
+    document = openapi.build_document(
+        [{"code": "mfg.thing.reported.v1", "name": "Thing", "description": None, "schema": SCHEMA}],
+        outbound_types=[
+            {"code": "mfg.thing.released.v1", "name": "Released", "description": "Out", "schema": OUTBOUND,
+             "dataschema": url},
+        ],
+    )
+    validate(document)
+    webhook = document["webhooks"]["mfg.thing.released.v1"]["post"]
+    envelope_ref = webhook["requestBody"]["content"]["application/cloudevents+json"]["schema"]["$ref"]
+    assert envelope_ref == "#/components/schemas/event.mfg.thing.released.v1"
+    envelope = document["components"]["schemas"]["event.mfg.thing.released.v1"]
+    assert envelope["properties"]["dataschema"] == {"type": "string", "format": "uri", "const": url}
+    assert envelope["properties"]["data"] == {"$ref": "#/components/schemas/data.mfg.thing.released.v1"}
+    data = document["components"]["schemas"]["data.mfg.thing.released.v1"]
+    assert data["properties"]["product"]["x-mfg-code"] == "product"
+    assert {p["name"] for p in webhook["parameters"]} == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    assert set(webhook["responses"]) == {"2XX", "default"}
+    variants = {v["$ref"] for v in document["components"]["schemas"]["CloudEvent"]["oneOf"]}
+    assert variants == {"#/components/schemas/event.mfg.thing.reported.v1"}, "webhooks are not inbound events"

@@ -15,7 +15,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from odoo import _, http
 from odoo.http import request
 
-from ..lib import openapi, problem, signing
+from ..lib import openapi, payload, problem, signing
+from ..models.mfg_integration_event_type import SCHEMA_PATH
 from ..models.mfg_integration_message_inbound import Outcome, problem_outcome
 
 _logger = logging.getLogger(__name__)
@@ -212,13 +213,53 @@ class MfgIntegrationApi(http.Controller):
         outcome = self._method_not_allowed("GET", "HEAD")
         if outcome:
             return _respond(outcome)
-        # sudo: the catalog of inbound types and their schemas is public API documentation.
-        event_types = request.env["mfg.integration.event.type"].sudo().search([("direction", "=", "inbound")])
+        # sudo: the catalog of event types and their schemas is public API documentation.
+        event_types = request.env["mfg.integration.event.type"].sudo().search([])
+        inbound = event_types.filtered(lambda t: t.direction == "inbound")
+        outbound = event_types - inbound
         document = openapi.build_document(
             [
                 {"code": t.code, "name": t.name, "description": t.description, "schema": t.parsed_schema()}
-                for t in event_types
+                for t in inbound
             ],
             server_url=request.httprequest.host_url.rstrip("/"),
+            outbound_types=[
+                {
+                    "code": t.code,
+                    "name": t.name,
+                    "description": t.description,
+                    "schema": t.parsed_schema(),
+                    "dataschema": t.dataschema_uri(),
+                }
+                for t in outbound
+            ],
         )
         return _respond(Outcome(200, document))
+
+    # -- published schemas (the CloudEvents ``dataschema`` URLs) --------------------------
+
+    @http.route(
+        f"{SCHEMA_PATH}/<string:code>.json", type="http", auth="public", csrf=False, save_session=False, readonly=True
+    )
+    def data_schema(self, code, **_kwargs):
+        """The JSON Schema of an event type's data, as enforced; public and cacheable."""
+        outcome = self._method_not_allowed("GET", "HEAD")
+        if outcome:
+            return _respond(outcome)
+        # sudo: the catalog of event types and their schemas is public API documentation.
+        event_type = request.env["mfg.integration.event.type"].sudo()._get_by_code(code)
+        if not event_type:
+            return _respond(
+                problem_outcome(404, _("Not found"), _("No event type %(code)s.", code=code), slug="not-found")
+            )
+        schema = dict(event_type.parsed_schema(), **{"$id": event_type.dataschema_uri()})
+        body = payload.canonical_json(schema)
+        digest = payload.sha256_hex(body)
+        headers = [
+            ("Content-Type", openapi.SCHEMA_CONTENT_TYPE),
+            ("Cache-Control", "public, max-age=3600"),
+            ("ETag", f'"{digest}"'),
+        ]
+        if request.httprequest.if_none_match.contains(digest):
+            return request.make_response("", headers=headers[1:], status=304)
+        return request.make_response(body, headers=headers)

@@ -1,8 +1,9 @@
-"""OpenAPI 3.1 document of the inbound REST API, built from the event catalog.
+"""OpenAPI 3.1 document of the REST API and of the webhooks, built from the event catalog.
 
-Pure python: ``build_document(event_types)`` takes the inbound event types as
-``[{"code", "name", "description", "schema"}]`` (``schema`` a parsed JSON Schema)
-and returns the document as a dict.
+Pure python: ``build_document(event_types, outbound_types=...)`` takes the inbound event
+types as ``[{"code", "name", "description", "schema"}]`` (``schema`` a parsed JSON Schema)
+and the outbound ones with their ``dataschema`` URL, and returns the document as a dict:
+inbound types under ``paths``, outbound types under ``webhooks``.
 """
 
 import copy
@@ -10,6 +11,7 @@ import re
 
 BASE_PATH = "/api/mfg/v1"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+SCHEMA_CONTENT_TYPE = "application/schema+json"
 MAX_BATCH = 500
 _COMPONENT_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -48,7 +50,7 @@ def _problem_response(description):
     }
 
 
-def _envelope(code=None, data_ref=None):
+def _envelope(code=None, data_ref=None, dataschema=None):
     properties = {
         "specversion": {"type": "string", "const": "1.0"},
         "id": {"type": "string", "minLength": 1, "maxLength": 256},
@@ -57,7 +59,9 @@ def _envelope(code=None, data_ref=None):
         "time": {"type": "string", "format": "date-time"},
         "subject": {"type": "string"},
         "datacontenttype": {"type": "string"},
-        "dataschema": {"type": "string"},
+        "dataschema": (
+            {"type": "string", "format": "uri", "const": dataschema} if dataschema else {"type": "string"}
+        ),
         "correlationid": {"type": "string"},
         "causationid": {"type": "string"},
         "data": {"$ref": data_ref} if data_ref else {"type": "object"},
@@ -140,8 +144,89 @@ BATCH_RESULT_SCHEMA = {
 }
 
 
-def build_document(event_types, server_url=None, title="Manufacturing Integration Hub inbound API", version="1.0.0"):
-    """The OpenAPI 3.1 document; ``event_types``: [{code, name, description, schema}]."""
+WEBHOOK_HEADERS = [
+    {
+        "name": "webhook-id",
+        "in": "header",
+        "required": True,
+        "description": "Standard Webhooks message id (the CloudEvents id): the same on every retry.",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "webhook-timestamp",
+        "in": "header",
+        "required": True,
+        "description": "Unix time of the signature.",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "webhook-signature",
+        "in": "header",
+        "required": True,
+        "description": "Standard Webhooks signature(s), `v1,<base64 HMAC-SHA256>` of `id.timestamp.body`.",
+        "schema": {"type": "string"},
+    },
+]
+
+
+def _add_components(schemas, event_type):
+    """Put the type's data schema and CloudEvents envelope in ``schemas``; the envelope's name."""
+    code = event_type["code"]
+    name = component_name(code)
+    data_schema = _data_schema(code, event_type.get("schema"))
+    description = event_type.get("description") or event_type.get("name")
+    if description:
+        data_schema.setdefault("description", description)
+    schemas[name] = data_schema
+    envelope_name = "event." + name[len("data.") :]
+    schemas[envelope_name] = dict(
+        _envelope(code, f"#/components/schemas/{name}", event_type.get("dataschema")), title=code
+    )
+    return envelope_name
+
+
+def _webhooks(outbound_types, schemas):
+    """The ``webhooks`` section: one POST per outbound type, its envelope and data in ``schemas``."""
+    webhooks = {}
+    for event_type in sorted(outbound_types, key=lambda t: t["code"]):
+        code = event_type["code"]
+        envelope_name = _add_components(schemas, event_type)
+        description = event_type.get("description") or event_type.get("name") or ""
+        webhooks[code] = {
+            "post": {
+                "operationId": "receive." + code,
+                "summary": event_type.get("name") or code,
+                "description": f"{description}\n\nSent to the endpoints subscribed to this type, "
+                "in the receiving system's codes.",
+                "security": [],
+                "parameters": WEBHOOK_HEADERS,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/cloudevents+json": {"schema": {"$ref": f"#/components/schemas/{envelope_name}"}}
+                    },
+                },
+                "responses": {
+                    "2XX": {"description": "Received: the event is delivered and is not sent again."},
+                    "default": {
+                        "description": "Any other answer or no answer: the event is retried with backoff "
+                        "(`Retry-After` honoured), under the same webhook-id."
+                    },
+                },
+            }
+        }
+    return webhooks
+
+
+def build_document(
+    event_types,
+    server_url=None,
+    title="Manufacturing Integration Hub API",
+    version="1.0.0",
+    outbound_types=(),
+):
+    """The OpenAPI 3.1 document; ``event_types`` (inbound): [{code, name, description, schema}];
+    ``outbound_types``: the same with ``dataschema``, the absolute URL of the type's schema."""
     event_types = sorted(event_types, key=lambda t: t["code"])
     schemas = {
         "Problem": PROBLEM_SCHEMA,
@@ -149,20 +234,7 @@ def build_document(event_types, server_url=None, title="Manufacturing Integratio
         "Message": MESSAGE_SCHEMA,
         "BatchResult": BATCH_RESULT_SCHEMA,
     }
-    variants = []
-    for event_type in event_types:
-        name = component_name(event_type["code"])
-        data_schema = _data_schema(event_type["code"], event_type.get("schema"))
-        description = event_type.get("description") or event_type.get("name")
-        if description:
-            data_schema.setdefault("description", description)
-        schemas[name] = data_schema
-        envelope_name = "event." + name[len("data.") :]
-        schemas[envelope_name] = dict(
-            _envelope(event_type["code"], f"#/components/schemas/{name}"),
-            title=event_type["code"],
-        )
-        variants.append({"$ref": f"#/components/schemas/{envelope_name}"})
+    variants = [{"$ref": f"#/components/schemas/{_add_components(schemas, t)}"} for t in event_types]
     schemas["CloudEvent"] = (
         {"oneOf": variants, "description": "One CloudEvents 1.0 event (structured JSON mode)."}
         if variants
@@ -226,9 +298,11 @@ def build_document(event_types, server_url=None, title="Manufacturing Integratio
             "title": title,
             "version": version,
             "description": (
-                "Inbound REST API of the Manufacturing Integration Hub. External systems send "
+                "REST API of the Manufacturing Integration Hub. External systems send "
                 "CloudEvents 1.0 events authenticated with an Odoo API key (Bearer). Errors are "
-                "RFC 9457 problem details."
+                "RFC 9457 problem details. The hub sends its own events as signed webhooks "
+                "(Standard Webhooks), listed under `webhooks`; each event's `dataschema` is the "
+                "absolute URL of its data's JSON Schema."
             ),
         },
         "servers": [{"url": server_url or ""}],
@@ -283,6 +357,24 @@ def build_document(event_types, server_url=None, title="Manufacturing Integratio
                     },
                 }
             },
+            f"{BASE_PATH}/schemas/{{event_type}}.json": {
+                "get": {
+                    "operationId": "getDataSchema",
+                    "summary": "JSON Schema of an event type's data (the CloudEvents `dataschema`)",
+                    "security": [],
+                    "parameters": [
+                        {"name": "event_type", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "JSON Schema draft 2020-12; cacheable (ETag, Cache-Control).",
+                            "content": {SCHEMA_CONTENT_TYPE: {}},
+                        },
+                        "304": {"description": "Not modified (If-None-Match)."},
+                        "404": _problem_response("No such event type."),
+                    },
+                }
+            },
             f"{BASE_PATH}/openapi.json": {
                 "get": {
                     "operationId": "getOpenApi",
@@ -292,6 +384,7 @@ def build_document(event_types, server_url=None, title="Manufacturing Integratio
                 }
             },
         },
+        "webhooks": _webhooks(outbound_types, schemas),
         "components": {
             "securitySchemes": {
                 "bearer": {

@@ -76,3 +76,107 @@ def check_schema(schema: dict) -> None:
         # The meta-schema is an allOf of vocabularies: the same error can come from several of them.
         unique = sorted({(error["path"], error["message"]) for error in errors})
         raise SchemaViolation([{"path": path, "message": message} for path, message in unique])
+
+
+# -- codes of the receiving system (outbound) ------------------------------------------
+
+CODE_ANNOTATION = "x-mfg-code"
+ODOO_CODE_SUFFIX = "_odoo_code"
+_COMPOSITES = ("allOf", "anyOf", "oneOf")
+
+
+def _walk_codes(node, path, found):
+    if not isinstance(node, dict):
+        return
+    for name, member in (node.get("properties") or {}).items():
+        if isinstance(member, dict) and isinstance(member.get(CODE_ANNOTATION), str):
+            found.append(((*path, name), member[CODE_ANNOTATION]))
+        _walk_codes(member, (*path, name), found)
+    if isinstance(node.get("items"), dict):
+        _walk_codes(node["items"], (*path, "*"), found)
+    for keyword in _COMPOSITES:
+        for branch in node.get(keyword) or ():
+            _walk_codes(branch, path, found)
+
+
+def code_paths(schema: dict) -> tuple:
+    """Every code member of ``schema`` as ((member names, '*' for an array's items), kind), in schema order.
+
+    A code member is a property annotated ``"x-mfg-code": "<kind>"`` (followed through
+    properties, items and allOf/anyOf/oneOf; not through $ref)."""
+    found = []
+    _walk_codes(schema, (), found)
+    return tuple(found)
+
+
+def _add_odoo_code_members(node):
+    if not isinstance(node, dict):
+        return
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        for name, member in list(properties.items()):
+            if isinstance(member, dict) and isinstance(member.get(CODE_ANNOTATION), str):
+                properties.setdefault(
+                    name + ODOO_CODE_SUFFIX,
+                    {
+                        "type": "string",
+                        "description": f"Odoo's code of `{name}`: present only when `{name}` holds the "
+                        f"receiving system's own code (a code mapping of kind {member[CODE_ANNOTATION]}).",
+                    },
+                )
+            _add_odoo_code_members(member)
+    _add_odoo_code_members(node.get("items"))
+    for keyword in _COMPOSITES:
+        for branch in node.get(keyword) or ():
+            _add_odoo_code_members(branch)
+
+
+def with_odoo_codes(schema: dict) -> dict:
+    """A copy of ``schema`` where each code member ``<name>`` has its optional sibling ``<name>_odoo_code``."""
+    extended = json.loads(json.dumps(schema))
+    _add_odoo_code_members(extended)
+    return extended
+
+
+def _code_holders(node, path):
+    """(object holding the member, member name) for each place ``path`` reaches in ``node``."""
+    head, rest = path[0], path[1:]
+    if head == "*":
+        children = node if isinstance(node, list) else []
+        for child in children:
+            yield from _code_holders(child, rest)
+        return
+    if not isinstance(node, dict) or head not in node:
+        return
+    if not rest:
+        yield node, head
+    else:
+        yield from _code_holders(node[head], rest)
+
+
+def codes_by_kind(data, paths) -> dict:
+    """{kind: set of the codes ``data`` holds at the code members ``paths`` (see code_paths)}."""
+    found = {}
+    for path, kind in paths:
+        for holder, name in _code_holders(data, path):
+            if isinstance(holder[name], str) and name + ODOO_CODE_SUFFIX not in holder:
+                found.setdefault(kind, set()).add(holder[name])
+    return found
+
+
+def translate_codes(data, paths, external: dict):
+    """A copy of ``data`` in the receiving system's codes; ``external``: {kind: {Odoo code: system's code}}.
+
+    A translated member keeps Odoo's code beside it as ``<name>_odoo_code``; a member without a
+    mapping keeps Odoo's code and gets no sibling; a member whose sibling the payload builder
+    already set is already in the system's code and is left as it is."""
+    translated = json.loads(json.dumps(data))
+    for path, kind in paths:
+        codes = external.get(kind) or {}
+        for holder, name in _code_holders(translated, path):
+            value = holder[name]
+            sibling = name + ODOO_CODE_SUFFIX
+            if isinstance(value, str) and sibling not in holder and codes.get(value, value) != value:
+                holder[name] = codes[value]
+                holder[sibling] = value
+    return translated

@@ -1,47 +1,27 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from ..exceptions import MfgBusinessError, MfgUnknownCode
 
-# Kind of code -> Odoo model it maps to; domain addons add theirs with selection_add
-# on ``kind`` and an entry here through ``_kind_models``.
-KIND_MODELS = {
-    "product": "product.product",
-    "uom": "uom.uom",
-    "workcenter": "mrp.workcenter",
-    "location": "stock.location",
-    "reason": "mrp.workcenter.productivity.loss",
-    "scrap_reason": "stock.scrap.reason.tag",
-    "lot": "stock.lot",
-}
-
-
-# Fields that identify a record from Odoo's side, tried in this order.
-ODOO_CODE_FIELDS = ("default_code", "barcode", "code", "name")
-
 
 class MfgIntegrationCodeMapping(models.Model):
-    """Per external system: its code for a product, unit, work center, location, reason or lot."""
+    """Per external system: its code for an Odoo record, used both ways (inbound events are
+    read in the system's codes, outbound events are written in them).
+
+    The kinds of code and their models come from the domain addons: each adds its kinds
+    with ``selection_add`` on ``kind``, their models in ``_kind_models`` and, per kind, the
+    lookup of Odoo's own code ``_find_<kind>(system, code)`` (mfg_integration_stock's kit)."""
 
     _name = "mfg.integration.code.mapping"
+    # emit() caches which kinds each system maps: any change clears that cache.
+    _inherit = ["mfg.integration.routing.mixin"]
     _description = "Integration Code Mapping"
     _order = "system_id, kind, external_code"
     _rec_name = "external_code"
 
     system_id = fields.Many2one("mfg.integration.system", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="system_id.company_id", store=True, index=True)
-    kind = fields.Selection(
-        [
-            ("product", "Product"),
-            ("uom", "Unit of Measure"),
-            ("workcenter", "Work Center"),
-            ("location", "Location"),
-            ("reason", "Downtime Reason"),
-            ("scrap_reason", "Scrap Reason"),
-            ("lot", "Lot / Serial Number"),
-        ],
-        required=True,
-    )
+    kind = fields.Selection([], required=True)
     external_code = fields.Char(required=True, index=True)
     target_ref = fields.Reference(selection="_selection_target_ref", string="Odoo Record", required=True)
     note = fields.Char()
@@ -55,26 +35,42 @@ class MfgIntegrationCodeMapping(models.Model):
     ]
 
     @api.model
+    def _kind_models(self):
+        """{kind: Odoo model}; each domain addon adds its kinds."""
+        return {}
+
+    @api.model
     def _selection_target_ref(self):
-        models_ = self.env["ir.model"].sudo().search([("model", "in", list(KIND_MODELS.values()))])
+        models_ = self.env["ir.model"].sudo().search([("model", "in", list(self._kind_models().values()))])
         return [(model.model, model.name) for model in models_]
 
-    @api.constrains("kind", "target_ref")
+    @api.constrains("kind", "target_ref", "system_id")
     def _check_target_model(self):
         for mapping in self:
-            expected = KIND_MODELS.get(mapping.kind)
-            if mapping.target_ref and mapping.target_ref._name != expected:
+            expected = self._kind_models().get(mapping.kind)
+            target = mapping.target_ref
+            if target and target._name != expected:
                 raise ValidationError(
                     self.env._("A %(kind)s code must map to a %(model)s record.", kind=mapping.kind, model=expected)
+                )
+            # sudo: reading the target's company only, to keep a system's codes inside its company.
+            company = target.sudo().company_id if target and "company_id" in target._fields else None
+            if company and company != mapping.system_id.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "Code %(code)s of system %(system)s maps to a record of another company.",
+                        code=mapping.external_code,
+                        system=mapping.system_id.display_name,
+                    )
                 )
 
     @api.model
     def resolve(self, system, kind, code, path=None):
-        """The Odoo record ``code`` stands for at ``system``.
+        """The Odoo record ``code`` stands for at ``system``, in the system's company.
 
-        Tries the system's mapping first, then the kind's fallback
-        (``_fallback_<kind>``, e.g. internal reference then barcode for products).
-        Raises MfgUnknownCode naming the code and its kind.
+        Tries the system's mapping first, then Odoo's own code (``_find_<kind>``, e.g.
+        internal reference then barcode for products). Raises MfgUnknownCode naming the
+        code and its kind, also when the code only exists in another company.
         """
         if not code:
             raise MfgUnknownCode(kind, code, path=path)
@@ -83,16 +79,55 @@ class MfgIntegrationCodeMapping(models.Model):
         mapping = self.sudo().search(
             [("system_id", "=", system.id), ("kind", "=", kind), ("external_code", "=", code)], limit=1
         )
-        if mapping:
-            return mapping.target_ref.with_env(self.env)
-        fallback = getattr(self, f"_fallback_{kind}", None)
-        record = fallback(system, code) if fallback else None
+        record = mapping.target_ref.with_env(self.env) if mapping else self._find(system, kind, code)
         if not record:
             raise MfgUnknownCode(kind, code, path=path)
         return record
 
-    # -- inbound: mfg.integration.code_mapping.reported.v1 --------------------
+    @api.model
+    def _find(self, system, kind, code):
+        """The record of ``system``'s company that Odoo's own code ``code`` names (exactly), or an
+        empty recordset (``None`` for a kind without a lookup)."""
+        find = getattr(self, f"_find_{kind}", None)
+        return find(system, code) if find else None
 
+    # -- outbound: the system's codes for Odoo's ------------------------------
+
+    @api.model
+    @tools.ormcache("system_id")
+    def _mapped_kinds(self, system_id):
+        """Kinds of code ``system_id`` has mappings for (cached: emit() asks for every system)."""
+        self.env.cr.execute(
+            "SELECT DISTINCT kind FROM mfg_integration_code_mapping WHERE system_id = %s", (system_id,)
+        )
+        return frozenset(kind for (kind,) in self.env.cr.fetchall())
+
+    @api.model
+    def _external_codes(self, system, kind, odoo_codes):
+        """{Odoo code: system's code} for those of ``odoo_codes`` (of ``kind``) the system maps.
+
+        The same lookup as inbound, the other way round: Odoo's code names a record of the
+        system's company, the system's mapping of that record gives its code (the first by
+        code when the system has several codes for one record)."""
+        # sudo: emit() runs as any business user; mappings and the records they target are
+        # read only to write the payload for this system.
+        Mapping = self.sudo()
+        targets = {}
+        for code in odoo_codes:
+            record = Mapping._find(system, kind, code)
+            if record:
+                targets[f"{record._name},{record.id}"] = code
+        if not targets:
+            return {}
+        external = {}
+        mappings = Mapping.search(
+            [("system_id", "=", system.id), ("kind", "=", kind), ("target_ref", "in", list(targets))]
+        )
+        for mapping in mappings:
+            external.setdefault(targets[f"{mapping.target_ref._name},{mapping.target_ref.id}"], mapping.external_code)
+        return external
+
+    # -- inbound: mfg.integration.code_mapping.reported.v1 --------------------
 
     @api.model
     def _inbound_code_mapping_reported(self, message, data):
@@ -100,9 +135,19 @@ class MfgIntegrationCodeMapping(models.Model):
         sending system's mapping of ``external_code`` to the record ``odoo_code`` names."""
         system = message.system_id
         kind = data["kind"]
-        if kind not in dict(self._fields["kind"].selection):
+        if kind not in self._kind_models():
             raise MfgBusinessError(self.env._("Unknown kind of code %(kind)r.", kind=kind), path="/kind")
-        target = self._inbound_lookup(kind, data["odoo_code"])
+        target = self._find(system, kind, data["odoo_code"])
+        if not target:
+            raise MfgBusinessError(
+                self.env._(
+                    "No %(kind)s of company %(company)s has Odoo code %(code)r.",
+                    kind=kind,
+                    company=system.company_id.name,
+                    code=data["odoo_code"],
+                ),
+                path="/odoo_code",
+            )
         mapping = self.search(
             [("system_id", "=", system.id), ("kind", "=", kind), ("external_code", "=", data["external_code"])],
             limit=1,
@@ -115,36 +160,3 @@ class MfgIntegrationCodeMapping(models.Model):
         else:
             mapping = self.create(dict(vals, system_id=system.id, kind=kind, external_code=data["external_code"]))
         return {"records": [{"model": mapping._name, "id": mapping.id, "name": mapping.display_name}]}
-
-    @api.model
-    def _inbound_lookup(self, kind, odoo_code):
-        model_name = self._kind_model(kind)
-        if model_name not in self.env:
-            raise MfgBusinessError(
-                self.env._("Codes of kind %(kind)s need the module of %(model)s.", kind=kind, model=model_name),
-                path="/kind",
-            )
-        Model = self.env[model_name]
-        for field_name in ODOO_CODE_FIELDS:
-            if field_name not in Model._fields or not Model._fields[field_name].store:
-                continue
-            records = Model.search([(field_name, "=", odoo_code)], limit=2)
-            if len(records) == 1:
-                return records
-            if len(records) > 1:
-                raise MfgBusinessError(
-                    self.env._("%(code)r matches several %(kind)s records.", code=odoo_code, kind=kind),
-                    path="/odoo_code",
-                )
-        raise MfgBusinessError(
-            self.env._(
-                "No %(kind)s with internal reference, barcode, code or name %(code)r.", kind=kind, code=odoo_code
-            ),
-            path="/odoo_code",
-        )
-
-    @api.model
-    def _kind_model(self, kind):
-        kind_models = getattr(self, "_kind_models", None)
-        mapping = kind_models() if callable(kind_models) else KIND_MODELS
-        return mapping.get(kind)

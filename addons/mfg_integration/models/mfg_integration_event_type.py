@@ -6,6 +6,7 @@ from odoo.exceptions import ValidationError
 
 from ..lib import schema as schema_lib
 
+SCHEMA_PATH = "/api/mfg/v1/schemas"
 EVENT_TYPE_CODE = re.compile(r"^mfg\.[a-z0-9_]+(\.[a-z0-9_]+)+\.v(\d+)$")
 
 
@@ -97,13 +98,43 @@ class MfgIntegrationEventType(models.Model):
                 )
 
     def parsed_schema(self):
+        """The type's schema as published and enforced: for outbound types, each code member
+        (``"x-mfg-code": "<kind>"``) has its optional ``<name>_odoo_code`` sibling added."""
         self.ensure_one()
-        return self._parsed_schema(self.json_schema)
+        return self._parsed_schema(self.json_schema, self.direction == "outbound")
+
+    @api.model
+    @tools.ormcache("schema_text", "outbound")
+    def _parsed_schema(self, schema_text, outbound):
+        schema = json.loads(schema_text)
+        return schema_lib.with_odoo_codes(schema) if outbound else schema
 
     @api.model
     @tools.ormcache("schema_text")
-    def _parsed_schema(self, schema_text):
-        return json.loads(schema_text)
+    def _code_paths(self, schema_text):
+        return schema_lib.code_paths(json.loads(schema_text))
+
+    def _data_for_system(self, data, system):
+        """``data`` (built with Odoo's codes) in the codes of ``system``: each code member the
+        system has a mapping for holds the system's code, with Odoo's code beside it as
+        ``<name>_odoo_code``; other members keep Odoo's code. Returns ``data`` itself (no copy)
+        when there is nothing to translate, which is the cheap path of emit()."""
+        self.ensure_one()
+        paths = self._code_paths(self.json_schema)
+        if not paths:
+            return data
+        Mapping = self.env["mfg.integration.code.mapping"]
+        mapped_kinds = Mapping._mapped_kinds(system.id)
+        paths = tuple((path, kind) for path, kind in paths if kind in mapped_kinds)
+        if not paths:
+            return data
+        external = {
+            kind: Mapping._external_codes(system, kind, codes)
+            for kind, codes in schema_lib.codes_by_kind(data, paths).items()
+        }
+        if not any(external.values()):
+            return data
+        return schema_lib.translate_codes(data, paths, external)
 
     @api.model
     def _get_by_code(self, code, direction=None):
@@ -130,6 +161,8 @@ class MfgIntegrationEventType(models.Model):
         schema_lib.ensure_valid(self.parsed_schema(), data, prefix=prefix)
 
     def dataschema_uri(self):
-        """URI of the schema, as used in the CloudEvents ``dataschema`` attribute."""
+        """Absolute URL of the schema (served without a key), the CloudEvents ``dataschema`` attribute."""
         self.ensure_one()
-        return f"/api/mfg/v1/schemas/{self.code}.json"
+        # sudo: web.base.url is public configuration (Odoo puts it in every page).
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
+        return f"{base_url}{SCHEMA_PATH}/{self.code}.json"

@@ -175,16 +175,13 @@ class MfgIntegrationMessage(models.Model):
         if callable(data):
             data = data()
         event_type.ensure_valid(data)
-        text = payload.canonical_json(data)
-        digest = payload.sha256_hex(text)
+        payloads = self._payloads_per_system(event_type, data, endpoints.system_id)
         context = self.env.context
         common = {
             "direction": "outbound",
             "event_type_id": event_type.id,
             "event_id": str(uuid.uuid4()),
             "subject": subject or record.display_name,
-            "payload": text,
-            "payload_sha256": digest,
             "res_model": record._name,
             "res_id": record.id,
             "correlation_id": context.get("mfg_correlation_id") or str(uuid.uuid4()),
@@ -196,6 +193,7 @@ class MfgIntegrationMessage(models.Model):
             [
                 dict(
                     common,
+                    **payloads[endpoint.system_id.id],
                     endpoint_id=endpoint.id,
                     system_id=endpoint.system_id.id,
                     company_id=endpoint.company_id.id,
@@ -205,6 +203,26 @@ class MfgIntegrationMessage(models.Model):
         )
         self._trigger_dispatch_once()
         return messages
+
+    @api.model
+    def _payloads_per_system(self, event_type, data, systems):
+        """{system id: {payload, payload_sha256}}: ``data`` in each system's codes, serialized
+        once for all the systems that have no mapping to apply."""
+
+        def serialized(value):
+            text = payload.canonical_json(value)
+            return {"payload": text, "payload_sha256": payload.sha256_hex(text)}
+
+        untranslated = None
+        payloads = {}
+        for system in systems:
+            system_data = event_type._data_for_system(data, system)
+            if system_data is data:
+                untranslated = untranslated or serialized(data)
+                payloads[system.id] = untranslated
+            else:
+                payloads[system.id] = serialized(system_data)
+        return payloads
 
     @api.model
     def _subscribed_endpoints(self, event_type, record):

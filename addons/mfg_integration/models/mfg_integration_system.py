@@ -69,9 +69,6 @@ class MfgIntegrationSystem(models.Model):
         help="Inbound requests must carry a valid Standard Webhooks signature.",
     )
     inbound_secret_encrypted = fields.Text(copy=False, groups="base.group_system")
-    allow_lot_creation = fields.Boolean(
-        help="Inbound reports may create lots/serial numbers that do not exist yet.",
-    )
     message_count = fields.Integer(compute="_compute_message_count")
 
     _sql_constraints = [

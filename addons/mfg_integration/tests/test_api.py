@@ -5,6 +5,7 @@ import time
 import uuid
 from datetime import timedelta
 
+import jsonschema
 from openapi_spec_validator import validate
 
 from odoo import fields
@@ -400,6 +401,34 @@ class TestInboundBatchAndQueries(InboundApiCase):
         schema = document["components"]["schemas"]["data." + TYPE]
         self.assertEqual(set(schema["required"]), {"kind", "external_code", "odoo_code"})
         self.assertIn(f"{API}/events", document["paths"])
+
+    def test_openapi_publishes_every_outbound_type_as_a_webhook_with_its_schema_url(self):
+        document = self.url_open(API + "/openapi.json").json()
+        validate(document)
+        outbound = self.env["mfg.integration.event.type"].search([("direction", "=", "outbound")])
+        self.assertEqual(set(document["webhooks"]), set(outbound.mapped("code")))
+        base_url = self.env["ir.config_parameter"].get_param("web.base.url")
+        ping = document["components"]["schemas"]["event.mfg.integration.ping.v1"]["properties"]["dataschema"]
+        self.assertEqual(ping["const"], f"{base_url}{API}/schemas/mfg.integration.ping.v1.json")
+
+    def test_each_type_schema_is_served_without_key_and_cacheable(self):
+        Validator = jsonschema.Draft202012Validator
+        for event_type in self.env["mfg.integration.event.type"].search([]):
+            url = event_type.dataschema_uri()
+            self.assertTrue(url.startswith(self.env["ir.config_parameter"].get_param("web.base.url") + API))
+            response = self.url_open(url[url.index(API) :])
+            self.assertEqual(response.status_code, 200, event_type.code)
+            self.assertEqual(response.headers["Content-Type"], "application/schema+json")
+            self.assertIn("max-age", response.headers["Cache-Control"])
+            schema = response.json()
+            Validator.check_schema(schema)
+            self.assertEqual(schema["$id"], url)
+            self.assertEqual({k: v for k, v in schema.items() if k != "$id"}, event_type.parsed_schema())
+        etag = self.url_open(f"{API}/schemas/{TYPE}.json").headers["ETag"]
+        cached = self.url_open(f"{API}/schemas/{TYPE}.json", headers={"If-None-Match": etag})
+        self.assertEqual(cached.status_code, 304)
+        self.assertProblem(self.url_open(f"{API}/schemas/mfg.no_such.thing.v1.json"), 404, "not-found")
+        self.assertProblem(self.url_open(f"{API}/schemas/{TYPE}.json", data="{}"), 405)
 
 
 class TestInboundSupport(InboundApiCase):

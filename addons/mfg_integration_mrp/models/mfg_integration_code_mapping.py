@@ -1,18 +1,23 @@
-from odoo import api, models
+from odoo import api, fields, models
 
 
 class MfgIntegrationCodeMapping(models.Model):
     _inherit = "mfg.integration.code.mapping"
 
-    @api.model
-    def _fallback_workcenter(self, system, code):
-        Workcenter = self.env["mrp.workcenter"].with_company(system.company_id)
-        return Workcenter.search([("code", "=", code)], limit=1) or Workcenter.search([("name", "=", code)], limit=1)
+    kind = fields.Selection(
+        selection_add=[("workcenter", "Work Center"), ("reason", "Downtime Reason")],
+        ondelete={"workcenter": "cascade", "reason": "cascade"},
+    )
 
     @api.model
-    def _fallback_reason(self, system, code):
-        return self.env["mrp.workcenter.productivity.loss"].search([("name", "=ilike", code)], limit=1)
+    def _kind_models(self):
+        return dict(super()._kind_models(), workcenter="mrp.workcenter", reason="mrp.workcenter.productivity.loss")
 
     @api.model
-    def _fallback_scrap_reason(self, system, code):
-        return self.env["stock.scrap.reason.tag"].search([("name", "=ilike", code)], limit=1)
+    def _find_workcenter(self, system, code):
+        """Work center code first, then name (what the released job orders carry)."""
+        return self._find_code("mrp.workcenter", system, ("code", "name"), code)
+
+    @api.model
+    def _find_reason(self, system, code):
+        return self._find_code("mrp.workcenter.productivity.loss", system, ("name",), code, ignore_case=True)

@@ -239,16 +239,9 @@ class MrpProduction(models.Model):
                 path="/data/lot",
             )
         # The shop floor names the finished lots: creating the finished lot is always allowed.
-        Lot = self.env["stock.lot"]
-        lot = Lot.search(
-            [
-                ("product_id", "=", self.product_id.id),
-                ("name", "=", lot_name),
-                ("company_id", "in", (False, self.company_id.id)),
-            ],
-            limit=1,
-        ) or Lot.create({"name": lot_name, "product_id": self.product_id.id, "company_id": self.company_id.id})
-        self.lot_producing_id = lot
+        self.lot_producing_id = self.env["mfg.integration.code.mapping"]._resolve_lot(
+            system, self.product_id, lot_name, "/data/lot", create=True
+        )
 
     def _mfg_consume_reported(self, system, line, path):
         Mapping = self.env["mfg.integration.code.mapping"]

@@ -1,6 +1,7 @@
 from odoo import api, models
 
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339
+from odoo.addons.mfg_integration_stock.lib.results import records_result
 
 
 class MrpWorkcenterProductivity(models.Model):
@@ -34,8 +35,8 @@ class MrpWorkcenterProductivity(models.Model):
                     "company_id": workcenter.company_id.id or system.company_id.id,
                 }
             )
-        return {
-            "records": [{"model": self._name, "id": downtime.id, "name": workcenter.display_name}],
-            "open": not downtime.date_end,
-            "duration_minutes": downtime.duration,
-        }
+        return records_result(
+            downtime,
+            open=not downtime.date_end,
+            duration_minutes=downtime.duration,
+        )

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
+from odoo.addons.mfg_integration_stock.lib.results import records_result
 
 STARTED = "mfg.work_order.started.v1"
 FINISHED = "mfg.work_order.finished.v1"
@@ -84,9 +85,9 @@ class MrpWorkorder(models.Model):
             workorder.time_ids.filtered(lambda t: not t.date_end).write({"date_end": occurred_at})
             workorder.button_finish()
             workorder.date_finished = occurred_at
-        return {
-            "records": [{"model": workorder._name, "id": workorder.id, "name": workorder.display_name}],
-            "state": workorder.state,
-            "duration_minutes": workorder.duration,
-            "reported_at": to_rfc3339(fields.Datetime.now()),
-        }
+        return records_result(
+            workorder,
+            state=workorder.state,
+            duration_minutes=workorder.duration,
+            reported_at=to_rfc3339(fields.Datetime.now()),
+        )

@@ -8,6 +8,7 @@ from odoo.tools import float_compare, format_list
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError, MfgUnknownCode
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
+from odoo.addons.mfg_integration_stock.lib.results import records_result
 
 _logger = logging.getLogger(__name__)
 
@@ -154,14 +155,11 @@ class PurchaseOrder(models.Model):
 
     def _mfg_product_for_material(self, system, code, path):
         """The product of this order that the supplier calls ``code``: the supplier's product code on
-        the vendor line first, then our internal reference, then the system's code mappings."""
+        the vendor line first, then the system's code (mapping, else our internal reference or barcode)."""
         self.ensure_one()
         products = self.order_line.filtered(lambda line: not line.display_type).product_id
         for product in products:
             if product._mfg_supplier_code(self.partner_id) == code:
-                return product
-        for product in products:
-            if product.default_code == code:
                 return product
         try:
             # sudo: code mappings are integration configuration the technical user may not read.
@@ -187,11 +185,6 @@ class PurchaseOrder(models.Model):
         # sudo: see _mfg_product_for_material
         uom = self.env["mfg.integration.code.mapping"].sudo().resolve(system, "uom", code, path=path)
         return self.env["uom.uom"].browse(uom.id)
-
-    def _mfg_record_result(self, records):
-        return {
-            "records": [{"model": record._name, "id": record.id, "name": record.display_name} for record in records]
-        }
 
     def _mfg_buyer(self):
         self.ensure_one()
@@ -241,7 +234,7 @@ class PurchaseOrder(models.Model):
                 line.move_ids.filtered(lambda move: move.state not in ("done", "cancel")).date = vals["date_planned"]
         order.write({"mfg_ack_state": status, "mfg_ack_date": fields.Datetime.now(), "mfg_ack_note": note or False})
         order._mfg_post_acknowledgement(system, status, note, updates, differences)
-        return self._mfg_record_result(order)
+        return records_result(order)
 
     def _mfg_post_acknowledgement(self, system, status, note, updates, differences):
         self.ensure_one()
@@ -361,7 +354,7 @@ class PurchaseOrder(models.Model):
                     ),
                     path=f"{path}/material",
                 )
-            lot = order._mfg_asn_lot(product, item, f"{path}/lot", qty)
+            lot = order._mfg_asn_lot(system, product, item, f"{path}/lot", qty)
             plans.append((move, qty, lot))
 
         # The quantities of an announced receipt come from the notices: drop the
@@ -407,7 +400,7 @@ class PurchaseOrder(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         _logger.info("ASN %s pre-filled %s for %s", asn, format_list(self.env, touched.mapped("name")), order.name)
-        return self._mfg_record_result(touched)
+        return records_result(touched)
 
     def _mfg_open_quantities(self, receipts):
         """Per product, in its own unit: ordered, minus received, minus already announced on open receipts."""
@@ -423,7 +416,7 @@ class PurchaseOrder(models.Model):
                 remaining[product] -= move_line.product_uom_id._compute_quantity(move_line.quantity, product.uom_id)
         return remaining
 
-    def _mfg_asn_lot(self, product, item, path, qty):
+    def _mfg_asn_lot(self, system, product, item, path, qty):
         """The lot named on an ASN line, created when the product is tracked and the lot is new."""
         self.ensure_one()
         name = item.get("lot")
@@ -437,17 +430,15 @@ class PurchaseOrder(models.Model):
                 ),
                 path=path,
             )
-        Lot = self.env["stock.lot"]
-        lot = Lot.search(
-            [("name", "=", name), ("product_id", "=", product.id), ("company_id", "in", (self.company_id.id, False))],
-            limit=1,
-        )
         expiry = item.get("expiry_date")
-        if not lot:
-            vals = {"name": name, "product_id": product.id, "company_id": self.company_id.id}
-            if expiry and "expiration_date" in Lot._fields:
-                vals["expiration_date"] = parse_date_or_datetime(expiry, path.replace("/lot", "/expiry_date"))
-            lot = Lot.create(vals)
-        elif expiry and "expiration_date" in Lot._fields and not lot.expiration_date:
-            lot.expiration_date = parse_date_or_datetime(expiry, path.replace("/lot", "/expiry_date"))
+        if expiry and "expiration_date" in self.env["stock.lot"]._fields:
+            expiry = {"expiration_date": parse_date_or_datetime(expiry, path.replace("/lot", "/expiry_date"))}
+        else:
+            expiry = {}
+        # The supplier names the lots it ships: a new lot is always created.
+        lot = self.env["mfg.integration.code.mapping"]._resolve_lot(
+            system, product, name, path, create=True, new_lot_values=expiry
+        )
+        if expiry and not lot.expiration_date:
+            lot.expiration_date = expiry["expiration_date"]
         return lot

@@ -41,10 +41,15 @@ class PurchaseOrderLine(models.Model):
         self.ensure_one()
         order = self.order_id
         supplier_code = self.product_id._mfg_supplier_code(order.partner_id) if self.product_id else False
-        our_code = self.product_id.default_code or self.product_id.display_name or ""
+        our_code = self.product_id._mfg_code() if self.product_id else ""
+        # The supplier's product code is already the system's code: Odoo's code goes beside it
+        # (so that the system's code mappings leave it alone); else the mappings translate ours.
+        material = {"material": supplier_code or our_code}
+        if supplier_code:
+            material["material_odoo_code"] = our_code
         return {
             "line": self.id,
-            "material": supplier_code or our_code,
+            **material,
             "our_material": our_code,
             "description": self.name or "",
             "quantity": self.product_qty,

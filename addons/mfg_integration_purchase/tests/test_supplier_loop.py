@@ -37,6 +37,41 @@ class TestPurchaseOutbound(SupplierLoopCase):
         self.assertTrue(bolt["requested_date"].endswith("Z"))
         self.assertEqual(order.mfg_integration_status, "pending")
 
+    def test_order_speaks_the_supplier_codes_and_its_answers_use_them(self):
+        Mapping = self.env["mfg.integration.code.mapping"]
+        for kind, code, record in (
+            ("uom", "EA", self.nut.uom_id),
+            ("product", "ACME-NUT", self.nut),
+            # The vendor pricelist's code is already the supplier's: a mapping does not replace it.
+            ("product", "ACME-BOLT-OLD", self.bolt),
+        ):
+            target = f"{record._name},{record.id}"
+            Mapping.create({"system_id": self.system.id, "kind": kind, "external_code": code, "target_ref": target})
+        order = self.make_order()
+        order.button_confirm()
+        [(_event_type, data)] = self.sent(self.system)
+        bolt, nut = data["lines"]
+        self.assertEqual(
+            (bolt["material"], bolt["material_odoo_code"], bolt["our_material"]), ("ACME-778", "BOLT-M8", "BOLT-M8")
+        )
+        self.assertEqual(
+            (nut["material"], nut["material_odoo_code"], nut["our_material"]), ("ACME-NUT", "NUT-M8", "NUT-M8")
+        )
+        self.assertEqual((nut["unit"], nut["unit_odoo_code"]), ("EA", "Units"))
+        self.env["mfg.integration.event.type"]._get_by_code("mfg.purchase_order.confirmed.v1").ensure_valid(data)
+
+        response = self.post_event(
+            ACK,
+            {
+                "purchase_order": order.name,
+                "status": "changed",
+                "lines": [{"material": "ACME-NUT", "quantity": 40}, {"material": "ACME-778", "quantity": 100}],
+            },
+        )
+        self.assertProcessed(response)
+        self.assertEqual(self.line_of(order, self.nut).mfg_promised_qty, 40)
+        self.assertEqual(self.line_of(order, self.bolt).mfg_promised_qty, 100)
+
     def test_order_of_a_supplier_without_system_sends_nothing(self):
         order = self.make_order(partner=self.env["res.partner"].create({"name": "Walk-in supplier"}))
         order.button_confirm()

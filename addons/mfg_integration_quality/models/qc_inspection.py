@@ -5,6 +5,7 @@ from odoo.osv import expression
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
+from odoo.addons.mfg_integration_stock.lib.results import records_result
 
 _logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class QcInspection(models.Model):
             "test": self.test.mfg_code or self.test.name or "",
             "subject": {
                 "lot": self.lot_id.name or None,
-                "material": self.product_id.default_code or self.product_id.display_name or None,
+                "material": self.product_id._mfg_code() if self.product_id else None,
                 "transfer": self.picking_id.name or None,
                 "production_order": self.production_id.name or None,
             },
@@ -90,7 +91,7 @@ class QcInspection(models.Model):
     def _mfg_inbound_result_reported(self, message, data):
         """mfg.quality.result_reported.v1: complete the matching open inspection, or create it."""
         system = message.system_id
-        test = self._mfg_test_for_code(data["test"])
+        test = self._mfg_test_for_code(system, data["test"])
         subject = self._mfg_subject_records(system, data["subject"])
         inspection = self._mfg_open_inspection(test, subject)
         if not inspection:
@@ -115,12 +116,15 @@ class QcInspection(models.Model):
         inspection.with_context(mfg_done_at=occurred_at).write(
             {"state": "success" if data["outcome"] == "pass" else "failed"}
         )
-        return {"records": [{"model": "qc.inspection", "id": inspection.id, "name": inspection.name}]}
+        return records_result(inspection)
 
     @api.model
-    def _mfg_test_for_code(self, code):
-        Test = self.env["qc.test"]
-        test = Test.search([("mfg_code", "=", code)], limit=1) or Test.search([("name", "=ilike", code)], limit=1)
+    def _mfg_test_for_code(self, system, code):
+        """The test of the system's company with integration code ``code``, else with that name (any case)."""
+        Mapping = self.env["mfg.integration.code.mapping"]
+        test = Mapping._find_code("qc.test", system, ("mfg_code",), code) or Mapping._find_code(
+            "qc.test", system, ("name",), code, ignore_case=True
+        )
         if not test:
             raise MfgBusinessError(_("Unknown quality test %(code)r.", code=code), path="/test")
         return test
@@ -130,15 +134,16 @@ class QcInspection(models.Model):
         lot = self.env["stock.lot"]
         production = self.env["mrp.production"]
         picking = self.env["stock.picking"]
+        company = [("company_id", "=", system.company_id.id)]
         if subject.get("production_order"):
-            production = production.search([("name", "=", subject["production_order"])], limit=1)
+            production = production.search([("name", "=", subject["production_order"]), *company], limit=1)
             if not production:
                 raise MfgBusinessError(
                     _("Unknown production order %(name)s.", name=subject["production_order"]),
                     path="/subject/production_order",
                 )
         if subject.get("transfer"):
-            picking = picking.search([("name", "=", subject["transfer"])], limit=1)
+            picking = picking.search([("name", "=", subject["transfer"]), *company], limit=1)
             if not picking:
                 raise MfgBusinessError(
                     _("Unknown transfer %(name)s.", name=subject["transfer"]), path="/subject/transfer"
@@ -147,7 +152,7 @@ class QcInspection(models.Model):
             if subject.get("material"):
                 lot = lot._mfg_lot_for_event(system, subject["lot"], subject["material"], path="/subject")
             else:
-                lots = lot.search([("name", "=", subject["lot"])])
+                lots = lot.search([("name", "=", subject["lot"]), *company])
                 if len(lots) != 1:
                     raise MfgBusinessError(
                         _(

@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
+from odoo.addons.mfg_integration_stock.lib.results import records_result
 
 _logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class StockLot(models.Model):
     def _mfg_emit_hold(self, event_type_code, hold, reason, at):
         data = {
             "lot": self.name,
-            "material": self.product_id.default_code or self.product_id.display_name,
+            "material": self.product_id._mfg_code(),
             "reason": reason,
             "origin": hold.origin,
             "occurred_at": to_rfc3339(at),
@@ -122,21 +123,13 @@ class StockLot(models.Model):
 
     @api.model
     def _mfg_lot_for_event(self, system, lot_name, material, path=""):
-        """The lot ``lot_name`` of the product the system calls ``material``."""
+        """The existing lot ``lot_name`` of the product the system calls ``material``."""
         # sudo: code mappings are integration configuration the technical user may not read.
-        product = (
-            self.env["mfg.integration.code.mapping"]
-            .sudo()
-            .resolve(system, "product", material, path=f"{path}/material")
-        )
-        product = self.env["product.product"].browse(product.id)
-        lot = self.search([("name", "=", lot_name), ("product_id", "=", product.id)], limit=1)
-        if not lot:
-            raise MfgBusinessError(
-                _("Lot %(lot)s of %(product)s does not exist.", lot=lot_name, product=product.display_name),
-                path=f"{path}/lot",
-            )
-        return lot
+        Mapping = self.env["mfg.integration.code.mapping"].sudo()
+        product = Mapping.resolve(system, "product", material, path=f"{path}/material")
+        # A quality system judges lots; it never creates them.
+        lot = Mapping._resolve_lot(system, product, lot_name, f"{path}/lot", create=False)
+        return self.browse(lot.id)
 
     @api.model
     def _mfg_inbound_hold_requested(self, message, data):
@@ -144,7 +137,7 @@ class StockLot(models.Model):
         system = message.system_id
         lot = self._mfg_lot_for_event(system, data["lot"], data["material"])
         lot._mfg_place_hold(data["reason"], origin="system", system=system, at=_event_time(data))
-        return {"records": [{"model": "stock.lot", "id": lot.id, "name": lot.name}]}
+        return records_result(lot)
 
     @api.model
     def _mfg_inbound_hold_released(self, message, data):
@@ -154,7 +147,7 @@ class StockLot(models.Model):
         if not lot.mfg_on_hold:
             raise MfgBusinessError(_("Lot %(lot)s is not on quality hold.", lot=lot.name), path="/lot")
         lot._mfg_release_hold(data["reason"], system=system, at=_event_time(data))
-        return {"records": [{"model": "stock.lot", "id": lot.id, "name": lot.name}]}
+        return records_result(lot)
 
 
 def _event_time(data):

@@ -45,6 +45,7 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
             groups="base.group_user,stock.group_stock_user,quality_control_oca.group_quality_control_user",
         )
         tech.mfg_system_id = self.qms
+        self.tech_login = tech.login
         self.key = self.make_api_key(tech, "qms")
         self.env.company.mfg_hold_on_failed_inspection = True
 
@@ -251,6 +252,9 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
         self.assertEqual(inspection.state, "success")
         for system in (self.qms, self.mes):
             self.assertEqual([t for t, _d in self.sent(system)], ["mfg.quality.inspection_completed.v1"])
+        subject = self.sent(self.qms)[0][1]["subject"]
+        self.assertEqual((subject["material"], subject["material_odoo_code"]), ("Q-RESIN", "RES-100"))
+        self.assertEqual(self.sent(self.mes)[0][1]["subject"]["material"], "RES-100")
 
     def test_hold_request_blocks_consumption_until_released_by_hand(self):
         production = self.production_using_resin()
@@ -301,9 +305,14 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
         self.assertEqual(self.lot.mfg_hold_reason, "Customer complaint 4711")
         self.assertEqual(self.lot.mfg_hold_ids.origin, "manual")
         self.assertTrue(self.lot.message_ids.filtered(lambda m: "Customer complaint 4711" in m.body))
+        # Each system hears it in its own codes: the QMS's mapping, Odoo's code beside it.
         [(event_type, data)] = self.sent(self.qms)
         self.assertEqual(event_type, "mfg.quality.lot.hold_placed.v1")
-        self.assertEqual((data["lot"], data["material"], data["reason"]), ("R-1", "RES-100", "Customer complaint 4711"))
+        self.assertEqual((data["lot"], data["material"], data["reason"]), ("R-1", "Q-RESIN", "Customer complaint 4711"))
+        self.assertEqual(data["material_odoo_code"], "RES-100")
+        [(_type, data)] = self.sent(self.mes)
+        self.assertEqual(data["material"], "RES-100")
+        self.assertNotIn("material_odoo_code", data)
 
     def test_result_on_a_production_order(self):
         production = self.production_using_resin()
@@ -322,3 +331,52 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
         self.assertIn("Colour", body["detail"])
         self.assertFalse(self.env["qc.inspection"].search([("lot_id", "=", self.lot.id)]))
         self.assertFalse(self.lot.mfg_on_hold)
+
+    # -- codes of the system's company only ------------------------------------
+
+    def hold_request(self, lot, material):
+        return self.post_event(
+            HOLD, {"lot": lot, "material": material, "reason": "Recall", "occurred_at": "2030-01-05T09:30:00Z"}
+        )
+
+    def test_same_reference_in_another_company_never_picks_its_product(self):
+        other = self.env["res.company"].create({"name": "Plastics B"})
+        # Company B's product with A's reference, listed first (favourite): the lookup must skip it.
+        resin_b = self.env["product.product"].create(
+            {
+                "name": "Resin B",
+                "default_code": "RES-100",
+                "company_id": other.id,
+                "is_storable": True,
+                "tracking": "lot",
+                "is_favorite": True,
+            }
+        )
+        lot_b = self.env["stock.lot"].create({"name": "R-B", "product_id": resin_b.id, "company_id": other.id})
+        self.env["product.product"].create({"name": "B only", "default_code": "ONLY-B", "company_id": other.id})
+
+        # A's QMS holds A's own lot by A's product reference.
+        self.assertProcessed(self.hold_request("R-1", "RES-100"))
+        self.assertTrue(self.lot.mfg_on_hold)
+
+        # B's lot and B's product code get the 422 of an unknown code, and leak nothing.
+        unknown_lot = self.assertBusinessError(self.hold_request("R-404", "RES-100"), "/data/lot", "R-404")
+        b_lot = self.assertBusinessError(self.hold_request("R-B", "RES-100"), "/data/lot", "R-B")
+        unknown_code = self.assertBusinessError(self.hold_request("R-1", "NOPE-1"), "/data/material", "NOPE-1")
+        b_code = self.assertBusinessError(self.hold_request("R-1", "ONLY-B"), "/data/material", "ONLY-B")
+        self.assertEqual(b_lot["detail"], unknown_lot["detail"].replace("R-404", "R-B"))
+        self.assertEqual(b_code["detail"], unknown_code["detail"].replace("NOPE-1", "ONLY-B"))
+        for body in (b_lot, b_code):
+            self.assertEqual(body["type"], unknown_lot["type"])
+            self.assertNotIn(self.tech_login, json.dumps(body))
+            self.assertNotIn("Plastics B", json.dumps(body))
+        self.assertFalse(lot_b.mfg_on_hold)
+
+    def test_wildcard_characters_in_a_test_code_or_unit_match_nothing(self):
+        data = self.failed_result()
+        data["test"] = "V%"
+        self.assertBusinessError(self.post_event(RESULT, data), "/data/test", "V%")
+        data = self.failed_result()
+        data["results"][0]["uom"] = "_ni%"
+        self.assertBusinessError(self.post_event(RESULT, data), "/data/results/0/uom", "_ni%")
+        self.assertFalse(self.env["qc.inspection"].search([("lot_id", "=", self.lot.id)]))

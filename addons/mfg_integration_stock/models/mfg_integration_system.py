@@ -13,6 +13,9 @@ class MfgIntegrationSystem(models.Model):
         help="The plant this system serves: it only hears about this warehouse's orders and transfers. "
         "Empty: every plant of the company.",
     )
+    allow_lot_creation = fields.Boolean(
+        help="Inbound reports may create lots/serial numbers that do not exist yet.",
+    )
 
     def _mfg_check_plant(self, warehouse, reference, path):
         """A plant's system reports only about its own plant's documents."""

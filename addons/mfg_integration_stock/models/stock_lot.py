@@ -35,8 +35,7 @@ class StockLot(models.Model):
     def _mfg_reported(self, system, product, code, path):
         """The lot a report names for ``product``: none for untracked products, required otherwise.
 
-        The system's lot mapping wins, then the lot's name; an unknown lot is created
-        only when the system is allowed to create lots.
+        See the kit's lot resolver (mfg.integration.code.mapping._resolve_lot).
         """
         if product.tracking == "none":
             return self.browse()
@@ -45,12 +44,4 @@ class StockLot(models.Model):
                 self.env._("%(material)s is tracked: the report must name its lot.", material=product._mfg_code()),
                 path=path,
             )
-        Mapping = self.env["mfg.integration.code.mapping"]
-        # sudo: mappings are integration configuration, read only for the sending system;
-        # the lot found is handed back in the caller's environment.
-        mapping = Mapping.sudo().search(
-            [("system_id", "=", system.id), ("kind", "=", "lot"), ("external_code", "=", code)], limit=1
-        )
-        if mapping and mapping.target_ref.product_id == product:
-            return mapping.target_ref.with_env(self.env)
-        return Mapping._resolve_lot(system, product, code, path)
+        return self.env["mfg.integration.code.mapping"]._resolve_lot(system, product, code, path)

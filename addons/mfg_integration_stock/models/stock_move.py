@@ -3,6 +3,8 @@ from odoo import api, models
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339
 
+from ..lib.results import records_result
+
 
 class StockMove(models.Model):
     _inherit = "stock.move"
@@ -79,10 +81,7 @@ class StockMove(models.Model):
         )
         move.picked = True
         picking.with_context(mfg_occurred_at=occurred_at, cancel_backorder=True)._action_done()
-        return {
-            "records": [{"model": picking._name, "id": picking.id, "name": picking.name}],
-            "state": picking.state,
-        }
+        return records_result(picking, state=picking.state)
 
     @api.model
     def _mfg_internal_type(self, source, destination, system):

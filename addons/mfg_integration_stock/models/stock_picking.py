@@ -5,6 +5,8 @@ from odoo import api, models
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
 
+from ..lib.results import records_result
+
 TRANSFER_DONE = "mfg.inventory.transfer_done.v1"
 
 
@@ -112,11 +114,7 @@ class StockPicking(models.Model):
                 % (self.env._("Dispatched, carrier tracking reference:"), data["tracking_ref"])
             )
         backorders = self.search([("backorder_id", "=", picking.id)])
-        return {
-            "records": [{"model": p._name, "id": p.id, "name": p.name} for p in picking | backorders],
-            "state": picking.state,
-            "backorders": backorders.mapped("name"),
-        }
+        return records_result(picking, backorders, state=picking.state, backorders=backorders.mapped("name"))
 
     def _mfg_shipped_quantities(self, system, lines):
         """{move: {(lot, source location): quantity in the move's unit}} of the reported lines."""

@@ -4,6 +4,8 @@ from odoo.tools import float_round
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
 
+from ..lib.results import records_result
+
 ADJUSTED = "mfg.inventory.adjusted.v1"
 
 
@@ -98,10 +100,10 @@ class StockQuant(models.Model):
         # Dated when counted (see stock.move._action_done).
         quants.with_context(mfg_occurred_at=counted_at)._apply_inventory()
         quants.inventory_quantity_set = False
-        return {
-            "records": [{"model": "stock.location", "id": location.id, "name": location.complete_name}],
-            "lines": [
+        return records_result(
+            location,
+            lines=[
                 {"material": quant.product_id._mfg_code(), "lot": quant.lot_id.name or None, "on_hand": quant.quantity}
                 for quant in quants.exists()
             ],
-        }
+        )

@@ -97,6 +97,46 @@ class TestInventoryEvents(IntegrationCase, PlantFixtures):
         receipt.write({"note": "after the fact"})
         self.assertEqual(len(self.payloads(self.endpoint2, TRANSFER_DONE)), 1)
 
+    def test_each_system_gets_the_transfer_in_its_own_codes(self):
+        stock2 = self.plant2.lot_stock_id
+        unit = self.env.ref("uom.product_uom_unit")
+        for kind, code, record in (
+            ("location", "BIN-IN", stock2),
+            ("product", "WMS-STEEL", self.steel),
+            ("uom", "EA", unit),
+        ):
+            target = f"{record._name},{record.id}"
+            self.env["mfg.integration.code.mapping"].create(
+                {"system_id": self.mes2.id, "kind": kind, "external_code": code, "target_ref": target}
+            )
+        receipt = self.receipt(self.plant2, self.steel, 40, lot_name=f"RCV-{self.tag}")
+        receipt.button_validate()
+
+        [mapped] = self.payloads(self.endpoint2, TRANSFER_DONE)
+        self.assertEqual(
+            mapped["lines"],
+            [
+                {
+                    "material": "WMS-STEEL",
+                    "material_odoo_code": self.steel.default_code,
+                    "quantity": 40.0,
+                    "uom": "EA",
+                    "uom_odoo_code": "Units",
+                    "lot": f"RCV-{self.tag}",
+                    "from_location": "Partners/Vendors",
+                    "to_location": "BIN-IN",
+                    "to_location_odoo_code": stock2.complete_name,
+                }
+            ],
+        )
+        [plain] = self.payloads(self.endpoint_all, TRANSFER_DONE)
+        self.assertEqual(
+            (plain["lines"][0]["material"], plain["lines"][0]["to_location"]),
+            (self.steel.default_code, stock2.complete_name),
+        )
+        self.assertNotIn("material_odoo_code", plain["lines"][0])
+        self.env.ref("mfg_integration_stock.event_type_transfer_done").ensure_valid(mapped)
+
     def test_failed_transfer_is_found_by_the_integration_failed_filter(self):
         receipt = self.receipt(self.plant1, self.bolt, 5)
         receipt.button_validate()
