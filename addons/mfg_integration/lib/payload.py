@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from typing import Any
 
 
@@ -19,6 +20,16 @@ def canonical_json(data: Any) -> str:
     return json.dumps(
         data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=refuse_non_json
     )
+
+
+# Line breaks (\n, \r, \v, \f, NEL, U+2028/9) and other control characters end or forge log lines.
+_LOG_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def log_safe(text: Any) -> str:
+    """External text for a log line: control characters escaped (``\\n``), so that a reason
+    or code sent by an external system cannot start a forged log line."""
+    return _LOG_UNSAFE.sub(lambda match: match.group().encode("unicode_escape").decode(), str(text))
 
 
 def sha256_hex(text: str) -> str:
