@@ -492,6 +492,7 @@ class MfgIntegrationMessage(models.Model):
                 503, _("Not configured"), _("The system cannot apply events now."), slug="configuration-error"
             )
             outcome.internal_detail = error.args[0]
+            outcome.message_id = outcome.body["message_id"] = self.id
             self.sudo()._inbound_finish(outcome, None, fields.Datetime.now(), 0)
             return outcome
         outcome = message._inbound_apply()
@@ -732,6 +733,7 @@ class MfgIntegrationMessage(models.Model):
             "event_id": message.event_id,
             "type": message.event_type_id.code,
             "status": STATUS_NAMES.get(message.state, message.state),
+            "waits_for": message.waits_for_id.id if message.state == "waiting" else None,
             "http_status": message.response_status or None,
             "error": message.last_error or None,
             "result": json.loads(message.result_json) if message.result_json else None,
@@ -870,7 +872,7 @@ class MfgIntegrationMessage(models.Model):
         new_text = payload.canonical_json(new_event)
         if new_text == old_text:
             raise UserError(_("The payload was not changed."))
-        vals = {"payload": new_text}
+        vals = {"payload": new_text, "order_key": self.event_type_id._order_key(new_event.get("data"))}
         if not self.original_payload:
             vals["original_payload"] = old_text
         # sudo: payload is read-only in the UI; managers change it only through here.

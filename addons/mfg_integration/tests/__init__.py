@@ -3,3 +3,4 @@ from . import test_outbox
 from . import test_dispatcher
 from . import test_support_actions
 from . import test_api
+from . import test_inbound_hardening
