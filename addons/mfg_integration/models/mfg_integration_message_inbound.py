@@ -140,7 +140,6 @@ class MfgIntegrationMessage(models.Model):
     )
     waits_for_id = fields.Many2one(
         "mfg.integration.message",
-        string="Waits For",
         readonly=True,
         help="Inbound: the earlier message about the same subject that must be processed or ignored first.",
     )
@@ -150,13 +149,15 @@ class MfgIntegrationMessage(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.su and any(vals.get("direction") == "inbound" for vals in vals_list):
-            raise AccessError(_("Inbound messages are created only by the inbound API."))
+            raise AccessError(self.env._("Inbound messages are created only by the inbound API."))
         return super().create(vals_list)
 
     def write(self, vals):
         inbound = vals.get("direction") == "inbound" or any(message.direction == "inbound" for message in self)
         if inbound and not self.env.su and EVIDENCE_FIELDS.intersection(vals):
-            raise AccessError(_("Inbound messages are evidence: use Reprocess, Ignore or Edit Payload and Reprocess."))
+            raise AccessError(
+                self.env._("Inbound messages are evidence: use Reprocess, Ignore or Edit Payload and Reprocess.")
+            )
         return super().write(vals)
 
     def init(self):
@@ -441,8 +442,8 @@ class MfgIntegrationMessage(models.Model):
         if message._inbound_in_progress_elsewhere():
             return problem_outcome(
                 409,
-                _("Request in progress"),
-                _("Another request with the same idempotency key is being applied; retry later."),
+                self.env._("Request in progress"),
+                self.env._("Another request with the same idempotency key is being applied; retry later."),
                 slug="request-in-progress",
                 headers={"Retry-After": "1"},
                 message_id=message.id,
@@ -470,7 +471,7 @@ class MfgIntegrationMessage(models.Model):
         )
         if not system.active or not user:
             raise UserError(
-                _(
+                self.env._(
                     "System %(system)s has no active technical user in company %(company)s to apply the event as.",
                     system=system.display_name,
                     company=message.company_id.name,
@@ -489,7 +490,10 @@ class MfgIntegrationMessage(models.Model):
             message = self._inbound_technical_env()
         except UserError as error:
             outcome = problem_outcome(
-                503, _("Not configured"), _("The system cannot apply events now."), slug="configuration-error"
+                503,
+                self.env._("Not configured"),
+                self.env._("The system cannot apply events now."),
+                slug="configuration-error",
             )
             outcome.internal_detail = error.args[0]
             outcome.message_id = outcome.body["message_id"] = self.id
@@ -560,8 +564,8 @@ class MfgIntegrationMessage(models.Model):
         if blocker:
             outcome = problem_outcome(
                 WAITING,
-                _("Waits for an earlier message"),
-                _(
+                self.env._("Waits for an earlier message"),
+                self.env._(
                     "Message %(id)s about the same subject (%(subject)s) was received earlier and is not "
                     "processed yet; this one waits for message %(id)s and is applied after it.",
                     id=blocker.id,
@@ -576,7 +580,7 @@ class MfgIntegrationMessage(models.Model):
         try:
             if not event_type._handler_is_valid():
                 raise MfgConfigurationError(
-                    _("Event type %(type)s has no valid handler.", type=event_type.code)
+                    self.env._("Event type %(type)s has no valid handler.", type=event_type.code)
                 )
             handler_env = user_env(
                 context=dict(
@@ -597,15 +601,18 @@ class MfgIntegrationMessage(models.Model):
             raise  # serialization failure, lock timeout: Odoo retries the whole request
         except MfgConfigurationError as error:
             outcome = problem_outcome(
-                503, _("Not configured"), _("The event type cannot be applied now."), slug="configuration-error"
+                503,
+                self.env._("Not configured"),
+                self.env._("The event type cannot be applied now."),
+                slug="configuration-error",
             )
             outcome.internal_detail = error.args[0]
         except AccessError as error:
             # Odoo's message names the user and its id: kept for support, not answered.
             outcome = problem_outcome(
                 403,
-                _("Access denied while applying"),
-                _("The system's technical user lacks an access right needed to apply this event."),
+                self.env._("Access denied while applying"),
+                self.env._("The system's technical user lacks an access right needed to apply this event."),
                 slug="access-denied",
             )
             outcome.internal_detail = error.args[0]
@@ -615,7 +622,7 @@ class MfgIntegrationMessage(models.Model):
             if path:
                 errors = [{"path": path if path.startswith("/data") else "/data" + path, "message": error.args[0]}]
             outcome = problem_outcome(
-                422, _("Event cannot be applied"), error.args[0], slug="business-error", errors=errors
+                422, self.env._("Event cannot be applied"), error.args[0], slug="business-error", errors=errors
             )
         except Exception:  # any crash is kept on the message for support
             incident = uuid.uuid4().hex
@@ -623,7 +630,9 @@ class MfgIntegrationMessage(models.Model):
                 "Inbound message %s (%s) failed, incident %s", message.id, event_type.code, incident
             )
             outcome = internal_error_outcome(incident)
-            outcome.internal_detail = _("Internal error, incident %(incident)s: see the server log.", incident=incident)
+            outcome.internal_detail = self.env._(
+                "Internal error, incident %(incident)s: see the server log.", incident=incident
+            )
         outcome.message_id = message.id
         if outcome.is_problem:
             outcome.body["message_id"] = message.id
@@ -788,7 +797,8 @@ class MfgIntegrationMessage(models.Model):
                 continue
             if message.state == "waiting":
                 message._inbound_apply_in_order()
-                self.env.cr.commit()
+                # One subject at a time, committed like each message of the loop above.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
                 released += 1
         return released
 
@@ -808,13 +818,13 @@ class MfgIntegrationMessage(models.Model):
             sudo_message.invalidate_recordset()
             as_user = outcome.applied_as or "-"
             if outcome.status < 400:
-                body = _(
+                body = self.env._(
                     "Reprocessed by %(user)s as %(technical_user)s: processed.",
                     user=self.env.user.name,
                     technical_user=as_user,
                 )
             else:
-                body = _(
+                body = self.env._(
                     "Reprocessed by %(user)s as %(technical_user)s: failed again (%(status)s): %(error)s",
                     user=self.env.user.name,
                     technical_user=as_user,
@@ -829,7 +839,7 @@ class MfgIntegrationMessage(models.Model):
         messages = self.filtered(lambda m: m.direction == "inbound" and m.state in ("dead", "pending", "waiting"))
         messages.sudo().write({"state": "cancelled", "claimed_until": False})
         for message in messages:
-            message.message_post(body=_("Ignored by %(user)s.", user=self.env.user.name))
+            message.message_post(body=self.env._("Ignored by %(user)s.", user=self.env.user.name))
         for message in messages.sorted("id"):
             # The messages about the same subject that waited for it are applied now.
             message.sudo()._inbound_release_waiting()
