@@ -124,9 +124,9 @@ class MfgIntegrationMessage(models.Model):
     )
     result_json = fields.Text(string="Result", readonly=True, help="Inbound: records created or changed.")
     response_status = fields.Integer(
-        string="Response Status", readonly=True, help="Inbound: HTTP status answered (replayed on a retry)."
+        string="Response Status", readonly=True, help="Inbound: HTTP status of the current outcome."
     )
-    response_body = fields.Text(readonly=True, help="Inbound: JSON body answered (replayed on a retry).")
+    response_body = fields.Text(readonly=True, help="Inbound: JSON body of the current outcome.")
     error_path = fields.Char(readonly=True, help="Inbound: where in the event the last error points.")
     state = fields.Selection(
         selection_add=[("waiting", "Waiting for an Earlier Message")], ondelete={"waiting": "set default"}
@@ -263,7 +263,7 @@ class MfgIntegrationMessage(models.Model):
                 slug="invalid-event",
                 errors=[{"path": "", "message": _("expected a JSON object")}],
             )
-        hostile = _unstorable(event)
+        hostile = payload.unstorable(event, MAX_DEPTH)
         if hostile:
             path, reason = hostile
             return problem_outcome(
@@ -869,6 +869,10 @@ class MfgIntegrationMessage(models.Model):
         for name in ("id", "type"):
             if new_event.get(name) != old_event.get(name):
                 raise UserError(_("The event's %(name)s cannot be changed.", name=name))
+        hostile = payload.unstorable(new_event, MAX_DEPTH)
+        if hostile:
+            path, reason = hostile
+            raise UserError(self.env._("The edited event is invalid: %(path)s %(reason)s.", path=path, reason=reason))
         problems = cloudevents.envelope_errors(new_event)
         problems += self.event_type_id.schema_errors(new_event.get("data"), prefix="/data")
         if problems:
@@ -898,48 +902,6 @@ class MfgIntegrationMessage(models.Model):
             )
         )
         return self.action_inbound_reprocess()
-
-
-def _unstorable(event):
-    """(JSON pointer, reason) of the first value of ``event`` that cannot be stored or
-    processed safely (NUL, which PostgreSQL refuses; a lone UTF-16 surrogate, which is no
-    UTF-8; nesting deeper than MAX_DEPTH), or None. Iterative: depth is what it checks."""
-    stack = [(event, "", 0)]
-    while stack:
-        value, path, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return path, f"nested deeper than {MAX_DEPTH} levels"
-        if isinstance(value, dict):
-            items = []
-            for key, item in value.items():
-                child = f"{path}/{_escape_pointer(key)}"
-                reason = _bad_text(key)
-                if reason:
-                    return child, reason
-                items.append((item, child, depth + 1))
-            stack.extend(reversed(items))
-        elif isinstance(value, list):
-            stack.extend(reversed([(item, f"{path}/{index}", depth + 1) for index, item in enumerate(value)]))
-        elif isinstance(value, str):
-            reason = _bad_text(value)
-            if reason:
-                return path, reason
-    return None
-
-
-def _escape_pointer(key):
-    # A pointer segment that can be answered: bad characters shown as escapes.
-    return key.replace("~", "~0").replace("/", "~1").encode("utf-8", "backslashreplace").decode()
-
-
-def _bad_text(text):
-    if "\x00" in text:
-        return "contains a NUL character"
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return "contains a lone UTF-16 surrogate"
-    return None
 
 
 def _claimed_by_this_request():
