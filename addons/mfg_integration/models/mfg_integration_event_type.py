@@ -1,3 +1,4 @@
+import hashlib
 import json
 import re
 
@@ -11,6 +12,7 @@ EVENT_TYPE_CODE = re.compile(r"^mfg\.[a-z0-9_]+(\.[a-z0-9_]+)+\.v(\d+)$")
 # technical user's rights on data an external system chose, so wiring an arbitrary
 # method (res.users._check_credentials, unlink, ...) must be impossible.
 HANDLER_METHOD = re.compile(r"^_mfg_handle_[a-z0-9_]+$")
+ORDER_KEY_NAME_MAX = 200
 # They decide which code runs (and which model is searched with sudo for the subject).
 HANDLER_FIELDS = ("handler_model", "handler_method", "subject_model", "subject_key")
 
@@ -170,6 +172,8 @@ class MfgIntegrationEventType(models.Model):
         name = data.get(self.subject_key) if isinstance(data, dict) and self.subject_key else None
         if not self.subject_model or not isinstance(name, str) or not name:
             return False
+        if len(name) > ORDER_KEY_NAME_MAX:  # indexed: a long name is kept as its digest
+            name = "sha256:" + hashlib.sha256(name.encode()).hexdigest()
         return f"{self.subject_model}:{name}"
 
     def dataschema_uri(self):

@@ -62,6 +62,8 @@ STATUS_NAMES = {
 # (403 missing right, 5xx, configuration) is applied again when the sender re-posts it.
 FINAL_FAILURES = (422,)
 WAITING = 424
+# Longest correlation or causation id kept (like the event id, they are indexed).
+MAX_ID_LENGTH = cloudevents.MAX_ID_LENGTH
 # Deeper JSON than this is no business event (and would exhaust recursion further on).
 MAX_DEPTH = 32
 # Fields only the pipeline writes (with sudo): what was received, from whom, and its outcome.
@@ -276,6 +278,9 @@ class MfgIntegrationMessage(models.Model):
         errors = cloudevents.envelope_errors(event)
         if "time" not in event:
             errors.append({"path": "/time", "message": _("'time' is a required property")})
+        for name in ("correlationid", "causationid"):  # stored in indexed columns
+            if isinstance(event.get(name), str) and len(event[name]) > MAX_ID_LENGTH:
+                errors.append({"path": f"/{name}", "message": f"longer than {MAX_ID_LENGTH} characters"})
         if errors:
             return problem_outcome(
                 422,
