@@ -701,11 +701,11 @@ class MfgIntegrationMessage(models.Model):
             data = json.loads(self.payload).get("data") or {}
             name = data.get(event_type.subject_key)
             # sudo: only links the message to the record named in it, whatever the sender may read.
-            record = (
-                self.env[event_type.subject_model].sudo().search([("name", "=", name)], limit=1)
-                if isinstance(name, str)
-                else None
-            )
+            Subject = self.env[event_type.subject_model].sudo()
+            domain = [("name", "=", name)]
+            if "company_id" in Subject._fields:  # never a record of another company with that name
+                domain.append(("company_id", "in", [self.company_id.id, False]))
+            record = Subject.search(domain, limit=1) if isinstance(name, str) else None
             if record:
                 return {"res_model": record._name, "res_id": record.id}
         records = (result or {}).get("records") or []
