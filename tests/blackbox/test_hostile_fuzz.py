@@ -151,18 +151,21 @@ def test_hostile_case_count(fuzz_system):
     assert len(fuzz_system["types"]) * MAX_EXAMPLES + BATCH_EXAMPLES >= MIN_TOTAL
 
 
+def fuzz_type(http, url, event_type, schema):
+    @fuzz_settings(MAX_EXAMPLES)
+    @given(event=hostile_event(event_type, schema))
+    def run(event):
+        body = to_json(event)
+        check(http.post(url, data=body.encode(), timeout=120), body)
+
+    run()
+
+
 def test_hostile_single_events(odoo_server, fuzz_system):
     http = requests.Session()
     http.headers.update({"Authorization": f"Bearer {fuzz_system['key']}", "Content-Type": "application/json"})
     for event_type, schema in fuzz_system["schemas"].items():
-
-        @fuzz_settings(MAX_EXAMPLES)
-        @given(event=hostile_event(event_type, schema))
-        def run(event, event_type=event_type):
-            body = to_json(event)
-            check(http.post(odoo_server.url(f"{API}/events"), data=body.encode(), timeout=120), body)
-
-        run()
+        fuzz_type(http, odoo_server.url(f"{API}/events"), event_type, schema)
 
 
 def test_hostile_batches(odoo_server, fuzz_system):

@@ -356,7 +356,7 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
 
     def test_reason_with_line_breaks_cannot_forge_a_log_line(self):
         forged = "recall\n2030-01-05 09:30:00,000 1 INFO prod odoo.addons.base: admin logged in\r"
-        with self.assertLogs("odoo.addons.mfg_integration_quality", "INFO") as logs:
+        with self.assertLogs("odoo.addons.mfg_integration_quality.models.stock_lot", "INFO") as logs:
             self.assertEqual(self.post_event(HOLD, self.hold(lot="R-1", reason=forged)).status_code, 200)
         hold_lines = [line for line in logs.output if "quality hold" in line]
         self.assertEqual(len(hold_lines), 1)
