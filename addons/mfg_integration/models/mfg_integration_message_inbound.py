@@ -664,7 +664,10 @@ class MfgIntegrationMessage(models.Model):
             "waits_for_id": waits_for.id if waits_for else False,
         }
         if outcome.status == WAITING:
-            message.write(dict(vals, state="waiting"))
+            vals["state"] = "waiting"
+            if not message.res_model:
+                vals.update(message._inbound_subject_record(None))  # shown on the order it waits on
+            message.write(vals)
             return
         vals.update(attempt_count=message.attempt_count + 1, first_attempt_at=message.first_attempt_at or now)
         if outcome.status < 400:
