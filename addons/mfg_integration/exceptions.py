@@ -26,3 +26,8 @@ class MfgUnknownCode(MfgBusinessError):
         super().__init__(message, path=path)
         self.kind = kind
         self.code = code
+
+
+class MfgConfigurationError(Exception):
+    """The event cannot be applied because of Odoo's configuration (no valid handler, no
+    technical user): not the sender's fault, so a re-post of the event applies it again."""

@@ -86,3 +86,31 @@ def test_excerpt(text, max_chars, expected):
 def test_excerpt_default_bound_is_2000_chars():
     assert payload.excerpt("y" * 2000) == "y" * 2000
     assert payload.excerpt("y" * 2001).startswith("y" * 2000 + "\u2026 (truncated, 2001 chars)")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"data": {"lot": "L-1", "lines": [{"qty": 1}]}}, None),
+        ({"data": {"lot": "L\ud800"}}, ("/data/lot", "contains a lone UTF-16 surrogate")),
+        ({"id": "\udfff"}, ("/id", "contains a lone UTF-16 surrogate")),
+        ({"data": {"a/b\ud800": 1}}, ("/data/a~1b\\ud800", "contains a lone UTF-16 surrogate")),
+        ({"data": ["ok", "nul\x00"]}, ("/data/1", "contains a NUL character")),
+        ({"data": {"x": [[[[]]]]}}, ("/data/x/0/0/0", "nested deeper than 4 levels")),
+    ],
+)
+def test_unstorable_points_at_the_first_hostile_part(value, expected):
+    assert payload.unstorable(value, max_depth=4) == expected
+
+
+def test_unstorable_does_not_recurse_on_deep_nesting():
+    deep = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert payload.unstorable({"data": deep}, max_depth=32) == ("/data" + "/0" * 32, "nested deeper than 32 levels")
+
+
+def test_log_safe_escapes_line_breaks_and_control_characters():
+    forged = "recall\n2030-01-05 INFO odoo: admin logged in\r\x1b[31m\u2028"
+    assert payload.log_safe(forged) == "recall\\n2030-01-05 INFO odoo: admin logged in\\r\\x1b[31m\\u2028"
+    assert payload.log_safe("Caf\u00e9 \u2713") == "Caf\u00e9 \u2713"

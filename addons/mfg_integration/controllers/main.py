@@ -9,6 +9,7 @@ auth errors are turned into problem+json by ``ir.http._handle_error``
 
 import json
 import logging
+import math
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -30,6 +31,42 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text):
+    # 1e999 would parse as infinity: no quantity, time or measure is infinite.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _storable_id(event):
+    """The event's id for a batch answer, when it is a string that can be answered as UTF-8."""
+    event_id = event.get("id") if isinstance(event, dict) else None
+    if not isinstance(event_id, str):
+        return None
+    try:
+        event_id.encode()
+    except UnicodeEncodeError:
+        return None
+    return event_id
+
+
+def method_not_allowed(*allowed):
+    """A 405 problem+json response unless the request uses one of ``allowed`` (also used by the
+    monitoring routes: a route restricted with ``methods=`` would answer werkzeug's HTML 405)."""
+    if request.httprequest.method in allowed:
+        return None
+    return _respond(
+        problem_outcome(
+            405,
+            _("Method not allowed"),
+            _("Use %(methods)s on this URL.", methods=", ".join(allowed)),
+            slug="method-not-allowed",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    )
+
+
 def _respond(outcome):
     content_type = problem.CONTENT_TYPE if outcome.status >= 400 else "application/json"
     headers = {"Content-Type": content_type, "Cache-Control": "no-store"}
@@ -42,17 +79,6 @@ class MfgIntegrationApi(http.Controller):
 
     def _messages(self):
         return request.env["mfg.integration.message"]
-
-    def _method_not_allowed(self, *allowed):
-        if request.httprequest.method in allowed:
-            return None
-        return problem_outcome(
-            405,
-            _("Method not allowed"),
-            _("Use %(methods)s on this URL.", methods=", ".join(allowed)),
-            slug="method-not-allowed",
-            headers={"Allow": ", ".join(allowed)},
-        )
 
     def _authorized_system(self):
         """(system, None) or (None, problem outcome): linked system and rate limit."""
@@ -117,7 +143,7 @@ class MfgIntegrationApi(http.Controller):
                     slug="invalid-signature",
                 )
         try:
-            return json.loads(body, parse_constant=_reject_constant), None
+            return json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float), None
         except (ValueError, RecursionError) as error:
             return None, problem_outcome(
                 400, _("Malformed JSON"), _("The body is not valid JSON: %(error)s", error=error), slug="malformed-json"
@@ -131,9 +157,9 @@ class MfgIntegrationApi(http.Controller):
 
     @http.route(f"{API}/events", type="http", auth="bearer", csrf=False, save_session=False)
     def post_event(self, **_kwargs):
-        outcome = self._method_not_allowed("POST")
-        if outcome:
-            return _respond(outcome)
+        response = method_not_allowed("POST")
+        if response:
+            return response
         system, outcome = self._authorized_system()
         if outcome:
             return _respond(outcome)
@@ -141,6 +167,20 @@ class MfgIntegrationApi(http.Controller):
         if outcome:
             return _respond(outcome)
         key = request.httprequest.headers.get("Idempotency-Key") or None
+        if system.require_inbound_signature and key is not None:
+            # The signature covers the body (its CloudEvents id) and webhook-id, not this header:
+            # a captured request re-sent with a fresh key must stay a replay of the same event.
+            signed_ids = (request.httprequest.headers.get(signing.HEADER_ID), _storable_id(event))
+            if key not in signed_ids:
+                return _respond(
+                    problem_outcome(
+                        422,
+                        _("Idempotency key not signed"),
+                        _("A signed event is identified by its id: send no Idempotency-Key or the event's id."),
+                        slug="idempotency-key-not-signed",
+                    )
+                )
+            key = None
         if key is not None and (len(key) > 200 or "\x00" in key):
             return _respond(
                 problem_outcome(
@@ -155,9 +195,9 @@ class MfgIntegrationApi(http.Controller):
 
     @http.route(f"{API}/events/batch", type="http", auth="bearer", csrf=False, save_session=False)
     def post_event_batch(self, **_kwargs):
-        outcome = self._method_not_allowed("POST")
-        if outcome:
-            return _respond(outcome)
+        response = method_not_allowed("POST")
+        if response:
+            return response
         system, outcome = self._authorized_system()
         if outcome:
             return _respond(outcome)
@@ -182,7 +222,7 @@ class MfgIntegrationApi(http.Controller):
             results.append(
                 {
                     "index": index,
-                    "id": event.get("id") if isinstance(event, dict) and isinstance(event.get("id"), str) else None,
+                    "id": _storable_id(event),
                     "status": outcome.status,
                     "replayed": outcome.replayed,
                     "body": outcome.body,
@@ -192,9 +232,9 @@ class MfgIntegrationApi(http.Controller):
 
     @http.route(f"{API}/messages/<int:message_id>", type="http", auth="bearer", csrf=False, save_session=False)
     def get_message(self, message_id, **_kwargs):
-        outcome = self._method_not_allowed("GET", "HEAD")
-        if outcome:
-            return _respond(outcome)
+        response = method_not_allowed("GET", "HEAD")
+        if response:
+            return response
         system, outcome = self._authorized_system()
         if outcome:
             return _respond(outcome)
@@ -210,9 +250,9 @@ class MfgIntegrationApi(http.Controller):
 
     @http.route(f"{API}/openapi.json", type="http", auth="public", csrf=False, save_session=False, readonly=True)
     def openapi_document(self, **_kwargs):
-        outcome = self._method_not_allowed("GET", "HEAD")
-        if outcome:
-            return _respond(outcome)
+        response = method_not_allowed("GET", "HEAD")
+        if response:
+            return response
         # sudo: the catalog of event types and their schemas is public API documentation.
         event_types = request.env["mfg.integration.event.type"].sudo().search([])
         inbound = event_types.filtered(lambda t: t.direction == "inbound")
@@ -243,9 +283,9 @@ class MfgIntegrationApi(http.Controller):
     )
     def data_schema(self, code, **_kwargs):
         """The JSON Schema of an event type's data, as enforced; public and cacheable."""
-        outcome = self._method_not_allowed("GET", "HEAD")
-        if outcome:
-            return _respond(outcome)
+        response = method_not_allowed("GET", "HEAD")
+        if response:
+            return response
         # sudo: the catalog of event types and their schemas is public API documentation.
         event_type = request.env["mfg.integration.event.type"].sudo()._get_by_code(code)
         if not event_type:

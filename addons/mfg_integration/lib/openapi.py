@@ -113,7 +113,8 @@ MESSAGE_SCHEMA = {
         "message_id": {"type": "integer"},
         "event_id": {"type": "string"},
         "type": {"type": "string"},
-        "status": {"type": "string", "enum": ["pending", "in_progress", "processed", "failed", "ignored"]},
+        "status": {"type": "string", "enum": ["pending", "in_progress", "waiting", "processed", "failed", "ignored"]},
+        "waits_for": {"type": ["integer", "null"], "description": "While waiting: the earlier message it waits for."},
         "http_status": {"type": ["integer", "null"]},
         "error": {"type": ["string", "null"]},
         "result": {"type": ["object", "null"]},
@@ -253,7 +254,11 @@ def build_document(
     common_errors = {
         "400": _problem_response("Malformed JSON."),
         "401": _problem_response("Missing or invalid API key, or bad webhook signature."),
-        "403": _problem_response("The key's user is not linked to a system, or the type is not allowed."),
+        "403": _problem_response(
+            "The key's user is not linked to a system, the type is not allowed, or the technical user lacks a right "
+            "to apply the event (kept; re-posting it applies it again)."
+        ),
+        "405": _problem_response("Method not allowed on this URL (see the Allow header)."),
         "413": _problem_response("Body larger than the system's limit."),
         "415": _problem_response("Unsupported content type."),
         "422": _problem_response("Invalid event, unknown type, schema violation or business failure."),
@@ -262,7 +267,10 @@ def build_document(
             "headers": {"Retry-After": {"schema": {"type": "integer"}}},
             "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         },
-        "500": _problem_response("Unexpected failure while applying the event (kept in the inbox)."),
+        "500": _problem_response(
+            "Internal error (kept in the inbox; re-posting applies it again): the body names only an incident id, "
+            "logged beside the traceback."
+        ),
     }
     header_params = [
         {
@@ -290,6 +298,11 @@ def build_document(
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}},
         },
         "409": _problem_response("The same idempotency key is being applied by another request."),
+        "424": _problem_response(
+            "Kept and waiting: an earlier message about the same subject (order, transfer, lot) failed or is not "
+            "applied yet (`waits_for`: its message id); applied in order once that one is processed or ignored."
+        ),
+        "503": _problem_response("Odoo cannot apply this type now (configuration); kept, re-posting applies it again."),
         **common_errors,
     }
     document = {

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from typing import Any
 
 
@@ -19,6 +20,59 @@ def canonical_json(data: Any) -> str:
     return json.dumps(
         data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=refuse_non_json
     )
+
+
+# Line breaks (\n, \r, \v, \f, NEL, U+2028/9) and other control characters end or forge log lines.
+_LOG_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def log_safe(text: Any) -> str:
+    """External text for a log line: control characters escaped (``\\n``), so that a reason
+    or code sent by an external system cannot start a forged log line."""
+    return _LOG_UNSAFE.sub(lambda match: match.group().encode("unicode_escape").decode(), str(text))
+
+
+def unstorable(value: Any, max_depth: int) -> tuple[str, str] | None:
+    """(JSON pointer, reason) of the first part of parsed JSON ``value`` that must not be
+    stored or processed: a NUL (PostgreSQL refuses it), a lone UTF-16 surrogate (no UTF-8
+    for it), in a string or a member name, or nesting deeper than ``max_depth``; else None.
+    Iterative: deep nesting is what it checks, so it must not recurse itself."""
+    stack = [(value, "", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > max_depth:
+            return path, f"nested deeper than {max_depth} levels"
+        if isinstance(item, dict):
+            children = []
+            for key, child in item.items():
+                child_path = f"{path}/{_pointer_segment(key)}"
+                reason = _bad_text(key)
+                if reason:
+                    return child_path, reason
+                children.append((child, child_path, depth + 1))
+            stack.extend(reversed(children))
+        elif isinstance(item, list):
+            stack.extend(reversed([(child, f"{path}/{index}", depth + 1) for index, child in enumerate(item)]))
+        elif isinstance(item, str):
+            reason = _bad_text(item)
+            if reason:
+                return path, reason
+    return None
+
+
+def _pointer_segment(key: str) -> str:
+    # Escaped so that the pointer itself can be answered as UTF-8.
+    return key.replace("~", "~0").replace("/", "~1").encode("utf-8", "backslashreplace").decode()
+
+
+def _bad_text(text: str) -> str | None:
+    if "\x00" in text:
+        return "contains a NUL character"
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "contains a lone UTF-16 surrogate"
+    return None
 
 
 def sha256_hex(text: str) -> str:

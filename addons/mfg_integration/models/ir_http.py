@@ -2,6 +2,7 @@
 
 import json
 import logging
+import uuid
 
 import werkzeug.exceptions
 
@@ -9,7 +10,7 @@ from odoo import models
 from odoo.exceptions import AccessDenied, AccessError, UserError
 from odoo.http import SessionExpiredException, request
 
-from ..lib import problem
+from ..lib import payload, problem
 
 _logger = logging.getLogger(__name__)
 
@@ -55,8 +56,13 @@ class IrHttp(models.AbstractModel):
                 headers=headers,
             )
         if isinstance(exception, AccessError):
-            return problem_response(403, "Forbidden", exception.args[0], slug="forbidden")
+            # Odoo's text names the user and its id: logged, not answered.
+            _logger.info("Inbound API access refused: %s", payload.log_safe(exception.args[0]))
+            return problem_response(403, "Forbidden", "The API key's user may not do this.", slug="forbidden")
         if isinstance(exception, UserError):
             return problem_response(422, "Unprocessable content", exception.args[0], slug="business-error")
-        _logger.error("Inbound API request failed", exc_info=exception)
-        return problem_response(500, "Internal server error", slug="internal-error")
+        incident = uuid.uuid4().hex
+        _logger.error("Inbound API request failed, incident %s", incident, exc_info=exception)
+        return problem_response(
+            500, "Internal error", f"Internal error, incident {incident}.", slug="internal-error", incident=incident
+        )

@@ -130,7 +130,7 @@ class MfgIntegrationCodeMapping(models.Model):
     # -- inbound: mfg.integration.code_mapping.reported.v1 --------------------
 
     @api.model
-    def _inbound_code_mapping_reported(self, message, data):
+    def _mfg_handle_code_mapping_reported(self, message, data):
         """Handler of mfg.integration.code_mapping.reported.v1: create or update the
         sending system's mapping of ``external_code`` to the record ``odoo_code`` names."""
         system = message.system_id

@@ -1,13 +1,21 @@
+import hashlib
 import json
 import re
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from ..lib import schema as schema_lib
 
 SCHEMA_PATH = "/api/mfg/v1/schemas"
 EVENT_TYPE_CODE = re.compile(r"^mfg\.[a-z0-9_]+(\.[a-z0-9_]+)+\.v(\d+)$")
+# Only methods named for the purpose can apply inbound events: a handler runs with the
+# technical user's rights on data an external system chose, so wiring an arbitrary
+# method (res.users._check_credentials, unlink, ...) must be impossible.
+HANDLER_METHOD = re.compile(r"^_mfg_handle_[a-z0-9_]+$")
+ORDER_KEY_NAME_MAX = 200
+# They decide which code runs (and which model is searched with sudo for the subject).
+HANDLER_FIELDS = ("handler_model", "handler_method", "subject_model", "subject_key")
 
 
 class MfgIntegrationEventType(models.Model):
@@ -40,7 +48,8 @@ class MfgIntegrationEventType(models.Model):
         help="Inbound types: model whose handler method applies the event.",
     )
     handler_method = fields.Char(
-        help="Inbound types: method called as handler(message, data) -> result dict.",
+        help="Inbound types: method called as handler(message, data) -> result dict; "
+        "its name must start with _mfg_handle_.",
     )
     subject_model = fields.Char(
         help="Inbound types: model of the record the event is about (e.g. mrp.production), "
@@ -83,19 +92,46 @@ class MfgIntegrationEventType(models.Model):
                     self.env._("Invalid JSON Schema for %(code)s: %(error)s", code=event_type.code, error=error)
                 ) from error
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_handler_rights([key for vals in vals_list for key in vals])
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_handler_rights(vals)
+        return super().write(vals)
+
+    def _check_handler_rights(self, field_names):
+        if self.env.su or self.env.user._is_system() or not set(field_names) & set(HANDLER_FIELDS):
+            return
+        raise AccessError(self.env._("Only Settings administrators may set the handler of an event type."))
+
     @api.constrains("direction", "handler_model", "handler_method")
     def _check_handler(self):
-        for event_type in self.filtered("handler_model"):
-            model = self.env.get(event_type.handler_model)
-            if model is None or not hasattr(model, event_type.handler_method or ""):
+        for event_type in self:
+            if not (event_type.handler_model or event_type.handler_method):
+                continue
+            if event_type.direction != "inbound":
+                raise ValidationError(
+                    self.env._("Only inbound event types have a handler (%(code)s).", code=event_type.code)
+                )
+            if not event_type._handler_is_valid():
                 raise ValidationError(
                     self.env._(
-                        "Handler %(model)s.%(method)s of %(code)s does not exist.",
+                        "Handler %(model)s.%(method)s of %(code)s must be an existing method named "
+                        "_mfg_handle_<what> on an existing model.",
                         model=event_type.handler_model,
                         method=event_type.handler_method,
                         code=event_type.code,
                     )
                 )
+
+    def _handler_is_valid(self):
+        """The naming rule and existence of the handler (checked again before each call)."""
+        self.ensure_one()
+        method = self.handler_method or ""
+        model = self.env.get(self.handler_model or "")
+        return bool(HANDLER_METHOD.match(method)) and model is not None and callable(getattr(model, method, None))
 
     def parsed_schema(self):
         """The type's schema as published and enforced: for outbound types, each code member
@@ -159,6 +195,17 @@ class MfgIntegrationEventType(models.Model):
         """Raise SchemaViolation when ``data`` does not match the schema."""
         self.ensure_one()
         schema_lib.ensure_valid(self.parsed_schema(), data, prefix=prefix)
+
+    def _order_key(self, data):
+        """What inbound events of this type are about, for applying them in order
+        (e.g. ``mrp.production:WH/MO/00012``), or False when the type names no subject."""
+        self.ensure_one()
+        name = data.get(self.subject_key) if isinstance(data, dict) and self.subject_key else None
+        if not self.subject_model or not isinstance(name, str) or not name:
+            return False
+        if len(name) > ORDER_KEY_NAME_MAX:  # indexed: a long name is kept as its digest
+            name = "sha256:" + hashlib.sha256(name.encode()).hexdigest()
+        return f"{self.subject_model}:{name}"
 
     def dataschema_uri(self):
         """Absolute URL of the schema (served without a key), the CloudEvents ``dataschema`` attribute."""

@@ -13,11 +13,19 @@ the technical user needs the rights of the documents its system touches).
 their own ``self.env``. They return a JSON-serialisable dict naming the records
 created or changed, e.g. ``{"records": [{"model": ..., "id": ..., "name": ...}]}``,
 and raise MfgBusinessError (or any UserError) when the event cannot be applied.
+
+Inbound messages are evidence: their identifying and outcome fields are written
+only by this pipeline (with sudo), never through the ORM by a user (see write/create).
+Messages about the same subject (the event type's subject_model/subject_key, e.g. one
+production order) are applied in the order received: a message with an earlier one of
+the same subject failed or not yet applied waits (state ``waiting``) and is applied
+when that one is processed or ignored.
 """
 
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -29,7 +37,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ..exceptions import MfgBusinessError
+from ..exceptions import MfgConfigurationError
 from ..lib import cloudevents, payload, problem, ratelimit
 
 _logger = logging.getLogger(__name__)
@@ -40,12 +48,34 @@ _logger = logging.getLogger(__name__)
 LEASE_SECONDS = 120
 STATUS_NAMES = {
     "pending": "pending",
+    "waiting": "waiting",
     "in_progress": "in_progress",
     "retry": "pending",
     "done": "processed",
     "dead": "failed",
     "cancelled": "ignored",
 }
+
+
+# Outcomes after which a re-post of the same event answers the stored outcome: the event
+# was applied, or refused for a reason that lies in the event itself. Any other failure
+# (403 missing right, 5xx, configuration) is applied again when the sender re-posts it.
+FINAL_FAILURES = (422,)
+WAITING = 424
+# Longest correlation or causation id kept (like the event id, they are indexed).
+MAX_ID_LENGTH = cloudevents.MAX_ID_LENGTH
+# Deeper JSON than this is no business event (and would exhaust recursion further on).
+MAX_DEPTH = 32
+# Fields only the pipeline writes (with sudo): what was received, from whom, and its outcome.
+EVIDENCE_FIELDS = frozenset(
+    {
+        "payload", "payload_sha256", "original_payload", "sender_user_id", "system_id", "endpoint_id",
+        "company_id", "event_type_id", "direction", "event_id", "idempotency_key", "state", "subject",
+        "correlation_id", "causation_id", "response_status", "response_body", "result_json", "last_error",
+        "last_http_status", "error_path", "attempt_count", "res_model", "res_id", "done_at", "order_key",
+        "waits_for_id", "claimed_until", "first_attempt_at", "latency_ms",
+    }
+)  # fmt: skip
 
 
 @dataclass
@@ -57,6 +87,10 @@ class Outcome:
     headers: dict = field(default_factory=dict)
     message_id: int = None
     replayed: bool = False
+    # For support (last error of the message), when the answer must not say it (403, 500).
+    internal_detail: str = None
+    # Name of the technical user the event was applied as (for the chatter).
+    applied_as: str = None
 
     @property
     def is_problem(self):
@@ -66,6 +100,13 @@ class Outcome:
 def problem_outcome(status, title, detail=None, *, slug=None, errors=None, headers=None, **ext):
     body = problem.problem(status, title, detail, slug=slug, errors=errors, **ext)
     return Outcome(status, body, dict(headers or {}))
+
+
+def internal_error_outcome(incident):
+    """A 500 that says nothing but the incident id logged beside the traceback."""
+    return problem_outcome(
+        500, "Internal error", f"Internal error, incident {incident}.", slug="internal-error", incident=incident
+    )
 
 
 class MfgIntegrationMessage(models.Model):
@@ -85,10 +126,41 @@ class MfgIntegrationMessage(models.Model):
     )
     result_json = fields.Text(string="Result", readonly=True, help="Inbound: records created or changed.")
     response_status = fields.Integer(
-        string="Response Status", readonly=True, help="Inbound: HTTP status answered (replayed on a retry)."
+        string="Response Status", readonly=True, help="Inbound: HTTP status of the current outcome."
     )
-    response_body = fields.Text(readonly=True, help="Inbound: JSON body answered (replayed on a retry).")
+    response_body = fields.Text(readonly=True, help="Inbound: JSON body of the current outcome.")
     error_path = fields.Char(readonly=True, help="Inbound: where in the event the last error points.")
+    state = fields.Selection(
+        selection_add=[("waiting", "Waiting for an Earlier Message")], ondelete={"waiting": "set default"}
+    )
+    order_key = fields.Char(
+        string="Ordering Subject",
+        readonly=True,
+        index="btree_not_null",
+        help="Inbound: the record the event is about (e.g. mrp.production:WH/MO/00012); messages of one "
+        "system about one subject are applied in the order received.",
+    )
+    waits_for_id = fields.Many2one(
+        "mfg.integration.message",
+        readonly=True,
+        help="Inbound: the earlier message about the same subject that must be processed or ignored first.",
+    )
+
+    # -- evidence protection ----------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(vals.get("direction") == "inbound" for vals in vals_list):
+            raise AccessError(self.env._("Inbound messages are created only by the inbound API."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        inbound = vals.get("direction") == "inbound" or any(message.direction == "inbound" for message in self)
+        if inbound and not self.env.su and EVIDENCE_FIELDS.intersection(vals):
+            raise AccessError(
+                self.env._("Inbound messages are evidence: use Reprocess, Ignore or Edit Payload and Reprocess.")
+            )
+        return super().write(vals)
 
     def init(self):
         super().init()
@@ -175,9 +247,7 @@ class MfgIntegrationMessage(models.Model):
                     slug="idempotency-key-reused",
                     message_id=message.id,
                 )
-            if message.state == "in_progress" or not message.response_status:
-                return self._inbound_apply_message(message)
-            return message._inbound_replay()
+            return self._inbound_apply_message(message)
         if run_async:
             self.env.ref("mfg_integration.ir_cron_process_inbound").sudo()._trigger()
             return Outcome(message.response_status, json.loads(message.response_body), message_id=message.id)
@@ -195,18 +265,22 @@ class MfgIntegrationMessage(models.Model):
                 slug="invalid-event",
                 errors=[{"path": "", "message": _("expected a JSON object")}],
             )
-        nul_path = _nul_path(event)
-        if nul_path is not None:
+        hostile = payload.unstorable(event, MAX_DEPTH)
+        if hostile:
+            path, reason = hostile
             return problem_outcome(
                 422,
                 _("Invalid event"),
-                _("Strings may not contain NUL characters."),
+                _("The event holds a value that cannot be stored: %(reason)s.", reason=reason),
                 slug="invalid-event",
-                errors=[{"path": nul_path, "message": _("contains a NUL character")}],
+                errors=[{"path": path, "message": reason}],
             )
         errors = cloudevents.envelope_errors(event)
         if "time" not in event:
             errors.append({"path": "/time", "message": _("'time' is a required property")})
+        for name in ("correlationid", "causationid"):  # stored in indexed columns
+            if isinstance(event.get(name), str) and len(event[name]) > MAX_ID_LENGTH:
+                errors.append({"path": f"/{name}", "message": f"longer than {MAX_ID_LENGTH} characters"})
         if errors:
             return problem_outcome(
                 422,
@@ -296,6 +370,7 @@ class MfgIntegrationMessage(models.Model):
                     if isinstance(extensions_correlation, str)
                     else event["id"],
                     "causation_id": event.get("causationid") if isinstance(event.get("causationid"), str) else False,
+                    "order_key": event_type._order_key(event["data"]),
                     "next_attempt_at": fields.Datetime.now(),
                 }
                 if run_async:
@@ -319,14 +394,18 @@ class MfgIntegrationMessage(models.Model):
 
     # -- applying ----------------------------------------------------------------
 
-    def _inbound_lock(self):
-        """Row-lock the message in this transaction; False when another one holds it."""
+    def _inbound_lock(self, wait=False):
+        """Row-lock the message in this transaction; False when another one holds it
+        (``wait``: wait for it, for the request that stored the message)."""
         self.ensure_one()
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.cr.execute(
-                    "SELECT id FROM mfg_integration_message WHERE id = %s FOR UPDATE NOWAIT",
-                    [self.id],
+                    SQL(
+                        "SELECT id FROM mfg_integration_message WHERE id = %s FOR UPDATE %s",
+                        self.id,
+                        SQL("") if wait else SQL("NOWAIT"),
+                    ),
                     log_exceptions=False,
                 )
         except pg_errors.LockNotAvailable:
@@ -334,46 +413,180 @@ class MfgIntegrationMessage(models.Model):
         self.invalidate_recordset()
         return True
 
+    def _inbound_in_progress_elsewhere(self):
+        return (
+            self.state == "in_progress"
+            and self.claimed_until
+            and self.claimed_until > fields.Datetime.now()
+            and self.id not in _claimed_by_this_request()
+        )
+
+    def _inbound_to_apply(self):
+        """True when this message must be applied now: new, its request died, or its
+        last attempt failed for a reason that is not in the event (right, configuration, crash)."""
+        if self.state == "in_progress":
+            return not self._inbound_in_progress_elsewhere()
+        if self.state == "dead":
+            return self.response_status not in FINAL_FAILURES
+        return False
+
     @api.model
     def _inbound_apply_message(self, message):
-        """Apply ``message`` as the current user unless it is applied elsewhere or already.
+        """Apply ``message`` (sudo) unless it is applied elsewhere or already; else its current outcome.
 
-        ``self.env`` is the technical user's environment; ``message`` is sudo.
+        Only the request that stored the message waits for its row lock (a re-post may
+        hold it for a moment); a re-post never waits: it answers 409 or the outcome.
         """
         claimed = _claimed_by_this_request()
-        busy = not message._inbound_lock() or (
-            message.state == "in_progress"
-            and message.claimed_until
-            and message.claimed_until > fields.Datetime.now()
-            and message.id not in claimed
-        )
-        if busy:
+        if message.id in claimed:
+            message._inbound_lock(wait=True)
+        else:
+            message.invalidate_recordset()
+            if message._inbound_to_apply() and message._inbound_lock():
+                claimed.add(message.id)
+        if message._inbound_in_progress_elsewhere():
             return problem_outcome(
                 409,
-                _("Request in progress"),
-                _("Another request with the same idempotency key is being applied; retry later."),
+                self.env._("Request in progress"),
+                self.env._("Another request with the same idempotency key is being applied; retry later."),
                 slug="request-in-progress",
                 headers={"Retry-After": "1"},
                 message_id=message.id,
             )
-        claimed.add(message.id)
-        if message.state not in ("pending", "in_progress", "retry", "dead"):
+        if message.id not in claimed or not message._inbound_to_apply():
             return message._inbound_replay()
-        return message.with_env(message.env(user=self.env.uid, su=True))._inbound_apply()
+        return message._inbound_apply_in_order()
+
+    def _inbound_technical_env(self):
+        """The message in the environment it is applied in: its system's technical user,
+        re-checked now (active, still linked to the system, member of the message's company),
+        in the message's company alone, whoever triggers the application."""
+        self.ensure_one()
+        message = self.sudo()
+        system = message.system_id
+        # The sender first; another active technical user of the same system after it.
+        candidates = (message.sender_user_id | system.with_context(active_test=False).user_ids).sudo()
+        user = next(
+            (
+                user
+                for user in candidates
+                if user.active and user.mfg_system_id == system and message.company_id in user.company_ids
+            ),
+            None,
+        )
+        if not system.active or not user:
+            raise UserError(
+                self.env._(
+                    "System %(system)s has no active technical user in company %(company)s to apply the event as.",
+                    system=system.display_name,
+                    company=message.company_id.name,
+                )
+            )
+        context = dict(message.env.context, allowed_company_ids=message.company_id.ids)
+        # su: the message record itself is read and written by the pipeline; handlers
+        # receive the technical user's non-sudo environment (see _inbound_apply).
+        return message.with_env(message.env(user=user.id, su=True, context=context))
+
+    def _inbound_apply_in_order(self):
+        """Apply this message as its system's technical user, then the messages of the same
+        subject that waited for it, in order, as long as they succeed. Returns its Outcome."""
+        self.ensure_one()
+        try:
+            message = self._inbound_technical_env()
+        except UserError as error:
+            outcome = problem_outcome(
+                503,
+                self.env._("Not configured"),
+                self.env._("The system cannot apply events now."),
+                slug="configuration-error",
+            )
+            outcome.internal_detail = error.args[0]
+            outcome.message_id = outcome.body["message_id"] = self.id
+            self.sudo()._inbound_finish(outcome, None, fields.Datetime.now(), 0)
+            return outcome
+        outcome = message._inbound_apply()
+        outcome.applied_as = message.env.user.name
+        if outcome.status < 400:
+            message._inbound_release_waiting()
+        return outcome
+
+    def _inbound_release_waiting(self):
+        """Apply the messages that waited for this one (now processed or ignored), in order,
+        up to the first that cannot be applied (the later ones keep waiting for it)."""
+        self.ensure_one()
+        if not self.order_key:
+            return
+        waiting = self.sudo().search(
+            [
+                ("direction", "=", "inbound"),
+                ("system_id", "=", self.system_id.id),
+                ("order_key", "=", self.order_key),
+                ("state", "=", "waiting"),
+            ],
+            order="id",
+        )
+        for message in waiting:
+            if not message._inbound_lock() or message.state != "waiting":
+                return  # being applied by another transaction: it releases the rest
+            try:
+                outcome = message._inbound_technical_env()._inbound_apply()
+            except UserError:
+                return  # the system lost its technical user: the cron tries again later
+            if outcome.status >= 400:
+                return
+
+    def _inbound_blocker(self):
+        """The earliest message of the same system and subject received before this one and
+        not yet processed or ignored, or an empty recordset."""
+        self.ensure_one()
+        if not self.order_key:
+            return self.browse()
+        return self.sudo().search(
+            [
+                ("direction", "=", "inbound"),
+                ("system_id", "=", self.system_id.id),
+                ("order_key", "=", self.order_key),
+                ("id", "<", self.id),
+                ("state", "not in", ("done", "cancelled")),
+            ],
+            order="id",
+            limit=1,
+        )
 
     def _inbound_apply(self):
-        """Run the handler (message locked by the caller) and record the outcome."""
+        """Run the handler (message locked by the caller) and record the outcome.
+
+        ``self`` is in the technical user's environment (su, see _inbound_technical_env)."""
         self.ensure_one()
-        message = self.sudo()  # sudo: see _inbound_apply_message; handlers get self.env.user's env
+        message = self.sudo()  # sudo: see _inbound_technical_env; handlers get self.env.user's env
         user_env = self.env(su=False)
         event_type = message.event_type_id
         event = json.loads(message.payload)
         started = time.monotonic()
         now = fields.Datetime.now()
         result = None
+        blocker = message._inbound_blocker()
+        if blocker:
+            outcome = problem_outcome(
+                WAITING,
+                self.env._("Waits for an earlier message"),
+                self.env._(
+                    "Message %(id)s about the same subject (%(subject)s) was received earlier and is not "
+                    "processed yet; this one waits for message %(id)s and is applied after it.",
+                    id=blocker.id,
+                    subject=message.order_key,
+                ),
+                slug="waits-for-earlier-message",
+                waits_for=blocker.id,
+            )
+            outcome.message_id = outcome.body["message_id"] = message.id
+            message._inbound_finish(outcome, None, now, 0, waits_for=blocker)
+            return outcome
         try:
-            if not event_type.handler_model or not event_type.handler_method:
-                raise MfgBusinessError(_("Event type %(type)s has no handler.", type=event_type.code))
+            if not event_type._handler_is_valid():
+                raise MfgConfigurationError(
+                    self.env._("Event type %(type)s has no valid handler.", type=event_type.code)
+                )
             handler_env = user_env(
                 context=dict(
                     user_env.context,
@@ -391,54 +604,72 @@ class MfgIntegrationMessage(models.Model):
             outcome = Outcome(200, {"message_id": message.id, "status": "processed", "result": result})
         except psycopg2.OperationalError:
             raise  # serialization failure, lock timeout: Odoo retries the whole request
+        except MfgConfigurationError as error:
+            outcome = problem_outcome(
+                503,
+                self.env._("Not configured"),
+                self.env._("The event type cannot be applied now."),
+                slug="configuration-error",
+            )
+            outcome.internal_detail = error.args[0]
         except AccessError as error:
+            # Odoo's message names the user and its id: kept for support, not answered.
             outcome = problem_outcome(
                 403,
-                _("Access denied while applying"),
-                _("The technical user may not apply this event: %(error)s", error=error.args[0]),
+                self.env._("Access denied while applying"),
+                self.env._("The system's technical user lacks an access right needed to apply this event."),
                 slug="access-denied",
             )
+            outcome.internal_detail = error.args[0]
         except UserError as error:
             path = getattr(error, "path", None)
             errors = None
             if path:
                 errors = [{"path": path if path.startswith("/data") else "/data" + path, "message": error.args[0]}]
             outcome = problem_outcome(
-                422, _("Event cannot be applied"), error.args[0], slug="business-error", errors=errors
+                422, self.env._("Event cannot be applied"), error.args[0], slug="business-error", errors=errors
             )
-        except Exception as error:
-            _logger.exception("Inbound message %s (%s) failed", message.id, event_type.code)
-            outcome = problem_outcome(
-                500,
-                _("Internal error"),
-                _("Unexpected error while applying the event; it is kept for support: %(error)s", error=error),
-                slug="internal-error",
+        except Exception:  # any crash is kept on the message for support
+            incident = uuid.uuid4().hex
+            _logger.exception(
+                "Inbound message %s (%s) failed, incident %s", message.id, event_type.code, incident
+            )
+            outcome = internal_error_outcome(incident)
+            outcome.internal_detail = self.env._(
+                "Internal error, incident %(incident)s: see the server log.", incident=incident
             )
         outcome.message_id = message.id
         if outcome.is_problem:
             outcome.body["message_id"] = message.id
         duration_ms = int((time.monotonic() - started) * 1000)
-        self._inbound_record(outcome, result, now, duration_ms)
+        message._inbound_finish(outcome, result, now, duration_ms)
         return outcome
 
-    def _inbound_record(self, outcome, result, now, duration_ms):
+    def _inbound_finish(self, outcome, result, now, duration_ms, waits_for=None):
+        """Record ``outcome`` as the message's current one (what a re-post answers)."""
         message = self.sudo().with_context(tracking_disable=True)
-        error = None if outcome.status < 400 else outcome.body.get("detail") or outcome.body.get("title")
+        error = None
+        if outcome.is_problem:
+            error = outcome.internal_detail or outcome.body.get("detail") or outcome.body.get("title")
         path = None
         if outcome.is_problem and outcome.body.get("errors"):
             path = outcome.body["errors"][0].get("path")
         vals = {
-            "attempt_count": message.attempt_count + 1,
-            "first_attempt_at": message.first_attempt_at or now,
             "claimed_until": False,
             "last_http_status": outcome.status,
             "last_error": error or False,
             "error_path": path or False,
+            "response_status": outcome.status,
+            "response_body": json.dumps(outcome.body),
+            "waits_for_id": waits_for.id if waits_for else False,
         }
-        if not message.response_status:
-            # The first answer is the one replayed to a client sending the same key again
-            # (a 202 for asynchronous messages); the current state is on GET /messages/<id>.
-            vals.update(response_status=outcome.status, response_body=json.dumps(outcome.body))
+        if outcome.status == WAITING:
+            vals["state"] = "waiting"
+            if not message.res_model:
+                vals.update(message._inbound_subject_record(None))  # shown on the order it waits on
+            message.write(vals)
+            return
+        vals.update(attempt_count=message.attempt_count + 1, first_attempt_at=message.first_attempt_at or now)
         if outcome.status < 400:
             end = fields.Datetime.now()
             vals.update(
@@ -473,11 +704,11 @@ class MfgIntegrationMessage(models.Model):
             data = json.loads(self.payload).get("data") or {}
             name = data.get(event_type.subject_key)
             # sudo: only links the message to the record named in it, whatever the sender may read.
-            record = (
-                self.env[event_type.subject_model].sudo().search([("name", "=", name)], limit=1)
-                if isinstance(name, str)
-                else None
-            )
+            Subject = self.env[event_type.subject_model].sudo()
+            domain = [("name", "=", name)]
+            if "company_id" in Subject._fields:  # never a record of another company with that name
+                domain.append(("company_id", "in", [self.company_id.id, False]))
+            record = Subject.search(domain, limit=1) if isinstance(name, str) else None
             if record:
                 return {"res_model": record._name, "res_id": record.id}
         records = (result or {}).get("records") or []
@@ -502,6 +733,8 @@ class MfgIntegrationMessage(models.Model):
         )
         headers = {"Idempotent-Replayed": "true"}
         status = message.response_status or 200
+        if status == WAITING and message.state == "waiting":
+            headers["Retry-After"] = "60"
         if status >= 400:
             headers["Content-Type"] = problem.CONTENT_TYPE
         return Outcome(status, body, headers, message_id=message.id, replayed=True)
@@ -517,6 +750,7 @@ class MfgIntegrationMessage(models.Model):
             "event_id": message.event_id,
             "type": message.event_type_id.code,
             "status": STATUS_NAMES.get(message.state, message.state),
+            "waits_for": message.waits_for_id.id if message.state == "waiting" else None,
             "http_status": message.response_status or None,
             "error": message.last_error or None,
             "result": json.loads(message.result_json) if message.result_json else None,
@@ -548,14 +782,10 @@ class MfgIntegrationMessage(models.Model):
             row = self.env.cr.fetchone()
             if not row:
                 break
-            message = self.sudo().browse(row[0])
-            user = message.sender_user_id or message.system_id.user_ids[:1]
-            if not user:
-                message.write({"state": "dead", "last_error": _("The system has no technical user to apply it as.")})
-            else:
-                message.with_env(message.env(user=user.id, su=True))._inbound_apply()
+            self.sudo().browse(row[0])._inbound_apply_in_order()
             self.env.cr.commit()
             done += 1
+        done += self._inbound_release_orphans()
         # Windows of the rate limiter older than an hour are of no use.
         self.env.cr.execute(
             "DELETE FROM mfg_integration_rate_window WHERE window_start < %s",
@@ -563,27 +793,50 @@ class MfgIntegrationMessage(models.Model):
         )
         return done
 
+    @api.model
+    def _inbound_release_orphans(self):
+        """Apply waiting messages whose earlier message was settled by a transaction that
+        could not see them yet (both concurrent); committed one subject at a time."""
+        released = 0
+        waiting = self.sudo().search([("direction", "=", "inbound"), ("state", "=", "waiting")], order="id")
+        for message in waiting:
+            message.invalidate_recordset()
+            if message.state != "waiting" or message._inbound_blocker() or not message._inbound_lock():
+                continue
+            if message.state == "waiting":
+                message._inbound_apply_in_order()
+                # One subject at a time, committed like each message of the loop above.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                released += 1
+        return released
+
     # -- support actions ---------------------------------------------------------------
 
     def action_inbound_reprocess(self):
-        """Apply failed inbound messages again (after master data or mappings were fixed)."""
+        """Apply failed inbound messages again (after master data or mappings were fixed), as
+        their system's technical user in the message's company, then the messages that waited."""
         self._check_manager()
         results = {}
         for message in self.filtered(lambda m: m.direction == "inbound" and m.state == "dead"):
             sudo_message = message.sudo()
             if not sudo_message._inbound_lock() or sudo_message.state != "dead":
                 continue  # applied or being applied meanwhile: at most once in total
-            user = sudo_message.sender_user_id or sudo_message.system_id.user_ids[:1]
-            if not user:
-                raise UserError(_("System %(system)s has no technical user.", system=message.system_id.display_name))
-            outcome = sudo_message.with_env(sudo_message.env(user=user.id, su=True))._inbound_apply()
+            outcome = sudo_message._inbound_apply_in_order()
             results[message.id] = outcome.status
+            sudo_message.invalidate_recordset()
+            as_user = outcome.applied_as or "-"
             if outcome.status < 400:
-                body = _("Reprocessed by %(user)s: processed.", user=self.env.user.name)
-            else:
-                body = _(
-                    "Reprocessed by %(user)s: failed again: %(error)s",
+                body = self.env._(
+                    "Reprocessed by %(user)s as %(technical_user)s: processed.",
                     user=self.env.user.name,
+                    technical_user=as_user,
+                )
+            else:
+                body = self.env._(
+                    "Reprocessed by %(user)s as %(technical_user)s: failed again (%(status)s): %(error)s",
+                    user=self.env.user.name,
+                    technical_user=as_user,
+                    status=outcome.status,
                     error=sudo_message.last_error,
                 )
             message.message_post(body=body)
@@ -591,10 +844,13 @@ class MfgIntegrationMessage(models.Model):
 
     def action_inbound_ignore(self):
         self._check_manager()
-        messages = self.filtered(lambda m: m.direction == "inbound" and m.state in ("dead", "pending"))
+        messages = self.filtered(lambda m: m.direction == "inbound" and m.state in ("dead", "pending", "waiting"))
         messages.sudo().write({"state": "cancelled", "claimed_until": False})
         for message in messages:
-            message.message_post(body=_("Ignored by %(user)s.", user=self.env.user.name))
+            message.message_post(body=self.env._("Ignored by %(user)s.", user=self.env.user.name))
+        for message in messages.sorted("id"):
+            # The messages about the same subject that waited for it are applied now.
+            message.sudo()._inbound_release_waiting()
         return messages
 
     def action_inbound_edit_payload(self):
@@ -621,6 +877,10 @@ class MfgIntegrationMessage(models.Model):
         for name in ("id", "type"):
             if new_event.get(name) != old_event.get(name):
                 raise UserError(_("The event's %(name)s cannot be changed.", name=name))
+        hostile = payload.unstorable(new_event, MAX_DEPTH)
+        if hostile:
+            path, reason = hostile
+            raise UserError(self.env._("The edited event is invalid: %(path)s %(reason)s.", path=path, reason=reason))
         problems = cloudevents.envelope_errors(new_event)
         problems += self.event_type_id.schema_errors(new_event.get("data"), prefix="/data")
         if problems:
@@ -634,7 +894,7 @@ class MfgIntegrationMessage(models.Model):
         new_text = payload.canonical_json(new_event)
         if new_text == old_text:
             raise UserError(_("The payload was not changed."))
-        vals = {"payload": new_text}
+        vals = {"payload": new_text, "order_key": self.event_type_id._order_key(new_event.get("data"))}
         if not self.original_payload:
             vals["original_payload"] = old_text
         # sudo: payload is read-only in the UI; managers change it only through here.
@@ -650,27 +910,6 @@ class MfgIntegrationMessage(models.Model):
             )
         )
         return self.action_inbound_reprocess()
-
-
-def _nul_path(value, path=""):
-    """JSON pointer of the first string (or member name) containing NUL, which
-    PostgreSQL cannot store; None when there is none."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            child = f"{path}/{key.replace('~', '~0').replace('/', '~1')}"
-            if "\x00" in key:
-                return child
-            found = _nul_path(item, child)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_path(item, f"{path}/{index}")
-            if found is not None:
-                return found
-    return None
 
 
 def _claimed_by_this_request():

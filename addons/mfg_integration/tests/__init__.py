@@ -4,3 +4,4 @@ from . import test_dispatcher
 from . import test_support_actions
 from . import test_api
 from . import test_address_policy
+from . import test_inbound_hardening

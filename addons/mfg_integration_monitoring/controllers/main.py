@@ -11,6 +11,7 @@ from odoo import fields, http
 from odoo.http import request
 from odoo.tools import SQL
 
+from odoo.addons.mfg_integration.controllers.main import method_not_allowed
 from odoo.addons.mfg_integration.models.ir_http import problem_response
 
 from ..models.mfg_integration_dashboard import UNFINISHED_STATES
@@ -46,12 +47,14 @@ class MfgIntegrationMonitoringApi(http.Controller):
         f"{API}/health",
         type="http",
         auth="bearer",
-        methods=["GET", "HEAD"],
         csrf=False,
         save_session=False,
         readonly=True,
     )
     def health(self, **_kwargs):
+        response = method_not_allowed("GET", "HEAD")
+        if response:
+            return response
         company_ids, error = self._monitoring_user()
         if error:
             return error
@@ -64,9 +67,12 @@ class MfgIntegrationMonitoringApi(http.Controller):
         )
 
     @http.route(
-        f"{API}/metrics", type="http", auth="bearer", methods=["GET"], csrf=False, save_session=False, readonly=True
+        f"{API}/metrics", type="http", auth="bearer", csrf=False, save_session=False, readonly=True
     )
     def metrics(self, **_kwargs):
+        response = method_not_allowed("GET", "HEAD")
+        if response:
+            return response
         company_ids, error = self._monitoring_user()
         if error:
             return error

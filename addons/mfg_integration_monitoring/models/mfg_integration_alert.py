@@ -5,6 +5,8 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.mfg_integration.lib.payload import log_safe
+
 _logger = logging.getLogger(__name__)
 
 KINDS = [("sla", "SLA breach"), ("dead", "Dead letters"), ("circuit", "Circuit open")]
@@ -125,7 +127,9 @@ class MfgIntegrationAlert(models.Model):
             if sla.notify_email if kind == "sla" else system.alert_email:
                 alert._send_email()
         else:
-            _logger.warning("Integration alert without responsible user on system %s: %s", system.code, alert.summary)
+            _logger.warning(
+                "Integration alert without responsible user on system %s: %s", system.code, log_safe(alert.summary)
+            )
         return alert
 
     def _describe(self, detail=""):

@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.tools import float_compare, format_list
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError, MfgUnknownCode
+from odoo.addons.mfg_integration.lib.payload import log_safe
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
 from odoo.addons.mfg_integration_stock.lib.results import records_result
 
@@ -193,7 +194,7 @@ class PurchaseOrder(models.Model):
     # -- inbound: acknowledgement --------------------------------------------
 
     @api.model
-    def _mfg_inbound_order_acknowledged(self, message, data):
+    def _mfg_handle_order_acknowledged(self, message, data):
         """mfg.supplier.order_acknowledged.v1: the supplier accepts, changes or rejects an order."""
         system = message.system_id
         order = self._mfg_order_for_system(system, data["purchase_order"])
@@ -285,7 +286,7 @@ class PurchaseOrder(models.Model):
     # -- inbound: advance shipping notice ------------------------------------
 
     @api.model
-    def _mfg_inbound_shipment_notified(self, message, data):
+    def _mfg_handle_shipment_notified(self, message, data):
         """mfg.supplier.shipment_notified.v1: pre-fill the receipt with the announced quantities and lots."""
         system = message.system_id
         order = self._mfg_order_for_system(system, data["purchase_order"])
@@ -399,7 +400,12 @@ class PurchaseOrder(models.Model):
                 ),
                 subtype_xmlid="mail.mt_note",
             )
-        _logger.info("ASN %s pre-filled %s for %s", asn, format_list(self.env, touched.mapped("name")), order.name)
+        _logger.info(
+            "ASN %s pre-filled %s for %s",
+            log_safe(asn),
+            log_safe(format_list(self.env, touched.mapped("name"))),
+            log_safe(order.name),
+        )
         return records_result(touched)
 
     def _mfg_open_quantities(self, receipts):

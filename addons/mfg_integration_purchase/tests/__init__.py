@@ -1,2 +1,3 @@
 from . import test_supplier_loop
 from . import test_delivery
+from . import test_supplier_replays

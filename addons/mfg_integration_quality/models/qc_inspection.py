@@ -88,7 +88,7 @@ class QcInspection(models.Model):
     # -- inbound -------------------------------------------------------------
 
     @api.model
-    def _mfg_inbound_result_reported(self, message, data):
+    def _mfg_handle_result_reported(self, message, data):
         """mfg.quality.result_reported.v1: complete the matching open inspection, or create it."""
         system = message.system_id
         test = self._mfg_test_for_code(system, data["test"])

@@ -6,6 +6,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
+from odoo.addons.mfg_integration.lib.payload import log_safe
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
 from odoo.addons.mfg_integration_stock.lib.results import records_result
 
@@ -50,7 +51,12 @@ class StockLot(models.Model):
             body=Markup("<p>%s</p>") % _("Quality hold placed: %(reason)s", reason=reason), subtype_xmlid="mail.mt_note"
         )
         self._mfg_emit_hold(EVENT_HOLD_PLACED, hold, reason, hold.placed_at)
-        _logger.info("Lot %s of %s placed on quality hold: %s", self.name, self.product_id.display_name, reason)
+        _logger.info(
+            "Lot %s of %s placed on quality hold: %s",
+            log_safe(self.name),
+            log_safe(self.product_id.display_name),
+            log_safe(reason),
+        )
         return hold
 
     def _mfg_release_hold(self, reason, system=None, at=None):
@@ -132,7 +138,7 @@ class StockLot(models.Model):
         return self.browse(lot.id)
 
     @api.model
-    def _mfg_inbound_hold_requested(self, message, data):
+    def _mfg_handle_hold_requested(self, message, data):
         """mfg.quality.hold_requested.v1: a quality system puts a lot on hold."""
         system = message.system_id
         lot = self._mfg_lot_for_event(system, data["lot"], data["material"])
@@ -140,7 +146,7 @@ class StockLot(models.Model):
         return records_result(lot)
 
     @api.model
-    def _mfg_inbound_hold_released(self, message, data):
+    def _mfg_handle_hold_released(self, message, data):
         """mfg.quality.hold_released.v1: a quality system releases a lot's hold."""
         system = message.system_id
         lot = self._mfg_lot_for_event(system, data["lot"], data["material"])

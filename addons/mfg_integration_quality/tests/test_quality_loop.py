@@ -380,3 +380,44 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
         data["results"][0]["uom"] = "_ni%"
         self.assertBusinessError(self.post_event(RESULT, data), "/data/results/0/uom", "_ni%")
         self.assertFalse(self.env["qc.inspection"].search([("lot_id", "=", self.lot.id)]))
+
+    # -- issue 16 item 4, issue 9 item 12: replays and logs of quality events ---------
+
+    def hold(self, lot="R-9", reason="Supplier recall 77"):
+        return {"lot": lot, "material": "Q-RESIN", "reason": reason, "occurred_at": "2030-01-05T09:30:00Z"}
+
+    def test_hold_request_replayed_after_reprocess_answers_200(self):
+        event_id = "qms-hold-1"
+        self.assertEqual(self.post_event(HOLD, self.hold(), event_id=event_id).status_code, 422)
+        message = self.env["mfg.integration.message"].search([("event_id", "=", event_id)])
+        lot = self.env["stock.lot"].create({"name": "R-9", "product_id": self.resin.id})
+        self.assertEqual(message.action_inbound_reprocess(), {message.id: 200})
+        self.assertTrue(lot.mfg_on_hold)
+        replay = self.post_event(HOLD, self.hold(), event_id=event_id)
+        self.assertEqual(replay.status_code, 200, replay.text)
+        self.assertEqual(replay.headers["Idempotent-Replayed"], "true")
+        self.assertEqual(replay.json()["result"]["records"][0]["id"], lot.id)
+        self.assertEqual(len(lot.mfg_hold_ids), 1, "applied once")
+
+    def test_hold_request_failed_for_a_missing_right_applies_when_re_posted(self):
+        tech = self.qms.user_ids
+        stock_user = self.env.ref("stock.group_stock_user")
+        tech.groups_id = [(3, stock_user.id)]
+        response = self.post_event(HOLD, self.hold(lot="R-1"), event_id="qms-hold-2")
+        self.assertEqual(response.status_code, 403, response.text)
+        self.assertNotIn(tech.login, response.text)
+        self.assertFalse(self.lot.mfg_on_hold)
+        tech.groups_id = [(4, stock_user.id)]
+        again = self.post_event(HOLD, self.hold(lot="R-1"), event_id="qms-hold-2")
+        self.assertEqual(again.status_code, 200, again.text)
+        self.assertTrue(self.lot.mfg_on_hold)
+
+    def test_reason_with_line_breaks_cannot_forge_a_log_line(self):
+        forged = "recall\n2030-01-05 09:30:00,000 1 INFO prod odoo.addons.base: admin logged in\r"
+        with self.assertLogs("odoo.addons.mfg_integration_quality.models.stock_lot", "INFO") as logs:
+            self.assertEqual(self.post_event(HOLD, self.hold(lot="R-1", reason=forged)).status_code, 200)
+        hold_lines = [line for line in logs.output if "quality hold" in line]
+        self.assertEqual(len(hold_lines), 1)
+        self.assertNotIn("\n", hold_lines[0])
+        self.assertNotIn("\r", hold_lines[0])
+        self.assertIn("recall\\n2030-01-05", hold_lines[0])
