@@ -128,7 +128,7 @@ class MfgIntegrationApi(http.Controller):
 
     # -- routes -----------------------------------------------------------------
 
-    @http.route(f"{API}/events", type="http", auth="bearer", csrf=False, save_session=False)
+    @http.route(f"{API}/events", type="http", auth="mfg_api", csrf=False, save_session=False)
     def post_event(self, **_kwargs):
         outcome = self._method_not_allowed("POST")
         if outcome:
@@ -152,7 +152,7 @@ class MfgIntegrationApi(http.Controller):
         outcome = self._messages()._inbound_receive(system, event, key, self._prefers_async())
         return _respond(outcome)
 
-    @http.route(f"{API}/events/batch", type="http", auth="bearer", csrf=False, save_session=False)
+    @http.route(f"{API}/events/batch", type="http", auth="mfg_api", csrf=False, save_session=False)
     def post_event_batch(self, **_kwargs):
         outcome = self._method_not_allowed("POST")
         if outcome:
@@ -189,7 +189,7 @@ class MfgIntegrationApi(http.Controller):
             )
         return _respond(Outcome(207, {"results": results}))
 
-    @http.route(f"{API}/messages/<int:message_id>", type="http", auth="bearer", csrf=False, save_session=False)
+    @http.route(f"{API}/messages/<int:message_id>", type="http", auth="mfg_api", csrf=False, save_session=False)
     def get_message(self, message_id, **_kwargs):
         outcome = self._method_not_allowed("GET", "HEAD")
         if outcome:

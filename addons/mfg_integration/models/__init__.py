@@ -1,4 +1,5 @@
 from . import mfg_integration_routing_mixin
+from . import mfg_integration_company_mixin
 from . import mfg_integration_event_type
 from . import mfg_integration_system
 from . import mfg_integration_endpoint
@@ -8,5 +9,6 @@ from . import mfg_integration_attempt
 from . import mfg_integration_code_mapping
 from . import mfg_integration_record_mixin
 from . import res_users
+from . import res_users_apikeys
 from . import mfg_integration_message_inbound
 from . import ir_http

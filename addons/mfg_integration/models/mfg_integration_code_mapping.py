@@ -24,6 +24,7 @@ class MfgIntegrationCodeMapping(models.Model):
     """Per external system: its code for a product, unit, work center, location, reason or lot."""
 
     _name = "mfg.integration.code.mapping"
+    _inherit = ["mfg.integration.company.mixin"]
     _description = "Integration Code Mapping"
     _order = "system_id, kind, external_code"
     _rec_name = "external_code"

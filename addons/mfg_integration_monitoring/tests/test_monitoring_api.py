@@ -6,6 +6,9 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.mfg_integration.models.res_users_apikeys import MONITORING_SCOPE
+from odoo.addons.mfg_integration.tests.common import make_api_key
+
 from .common import MonitoringFixtures
 
 API = "/api/mfg/v1"
@@ -20,11 +23,7 @@ class TestMonitoringApi(HttpCase, MonitoringFixtures):
         self.key = self.api_key(self.monitor)
 
     def api_key(self, user):
-        return (
-            self.env["res.users.apikeys"]
-            .with_user(user)
-            ._generate(None, "monitoring", fields.Datetime.now() + timedelta(days=30))
-        )
+        return make_api_key(self.env, user, "monitoring", MONITORING_SCOPE)
 
     def get(self, path, key=None):
         headers = {"Authorization": f"Bearer {key}"} if key else {}
