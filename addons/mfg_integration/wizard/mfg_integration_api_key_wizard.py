@@ -47,7 +47,7 @@ class MfgIntegrationApiKeyWizard(models.TransientModel):
         if not self.system_id or user.mfg_system_id != self.system_id or not user.active:
             raise UserError(_("Keys for the API belong to an active technical user of the system."))
         if user._is_admin() or user._is_system():
-            raise AccessError(_("No key for %(user)s: a technical user never has administration rights.", user=user.login))
+            raise AccessError(_("No key for %(user)s: technical users have no administration rights.", user=user.login))
 
     def action_generate(self):
         self._check_allowed()
