@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..models.res_users_apikeys import API_SCOPE, MONITORING_SCOPE
@@ -35,19 +35,21 @@ class MfgIntegrationApiKeyWizard(models.TransientModel):
         self.ensure_one()
         now = fields.Datetime.now()
         if not now < self.expiration_date <= now + timedelta(days=MAX_KEY_DAYS):
-            raise UserError(_("A key expires in the future, within %(days)s days.", days=MAX_KEY_DAYS))
+            raise UserError(self.env._("A key expires in the future, within %(days)s days.", days=MAX_KEY_DAYS))
         if self.scope == MONITORING_SCOPE:
             own = self.user_id == self.env.user
             if not own or not self.env.user.has_group("mfg_integration.group_mfg_integration_user"):
-                raise AccessError(_("A monitoring key is an Integration User's own key."))
+                raise AccessError(self.env._("A monitoring key is an Integration User's own key."))
             return
         self.env["mfg.integration.message"]._check_manager()
         self.system_id.check_access("write")
         user = self.user_id
         if not self.system_id or user.mfg_system_id != self.system_id or not user.active:
-            raise UserError(_("Keys for the API belong to an active technical user of the system."))
+            raise UserError(self.env._("Keys for the API belong to an active technical user of the system."))
         if user._is_admin() or user._is_system():
-            raise AccessError(_("No key for %(user)s: technical users have no administration rights.", user=user.login))
+            raise AccessError(
+                self.env._("No key for %(user)s: technical users have no administration rights.", user=user.login)
+            )
 
     def action_generate(self):
         self._check_allowed()
@@ -61,7 +63,7 @@ class MfgIntegrationApiKeyWizard(models.TransientModel):
         )
         if self.system_id:
             self.system_id.message_post(
-                body=_(
+                body=self.env._(
                     "API key %(name)s (%(scope)s) for %(user)s, expiring %(expiry)s, created by %(author)s.",
                     name=self.name,
                     scope=self.scope,
@@ -73,7 +75,7 @@ class MfgIntegrationApiKeyWizard(models.TransientModel):
         return {
             "type": "ir.actions.act_window",
             "res_model": "res.users.apikeys.show",
-            "name": _("API Key Ready"),
+            "name": self.env._("API Key Ready"),
             "views": [(self.env.ref("mfg_integration.mfg_integration_api_key_show_view_form").id, "form")],
             "target": "new",
             "context": {"default_key": key},

@@ -33,7 +33,7 @@ class StockLot(models.Model):
 
     def write(self, vals):
         if HOLD_FIELDS & set(vals) and not self.env.su:
-            raise AccessError(_("Quality holds are placed and released only with Place/Release Quality Hold."))
+            raise AccessError(self.env._("Quality holds are placed and released only with Place/Release Quality Hold."))
         return super().write(vals)
 
     # -- holds ---------------------------------------------------------------
@@ -68,7 +68,7 @@ class StockLot(models.Model):
         self.ensure_one()
         self.check_access("read")  # the hold is written with sudo below: the lot's company is checked here
         if not self.env.su and not self.env.user.has_group(RELEASE_GROUP):
-            raise AccessError(_("Releasing a quality hold needs the Quality Control / Manager rights."))
+            raise AccessError(self.env._("Releasing a quality hold needs the Quality Control / Manager rights."))
         holds = self.mfg_hold_ids.filtered(lambda hold: hold.state == "active")
         if not holds:
             raise UserError(_("Lot %(lot)s is not on quality hold.", lot=self.name))
