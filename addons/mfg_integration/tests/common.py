@@ -68,7 +68,7 @@ def make_api_key(env, user, name="test", scope=API_SCOPE):
     wizard_env = env if scope == API_SCOPE else env(user=user)
     wizard = wizard_env["mfg.integration.api.key.wizard"].create(
         {
-            "system_id": user.mfg_system_id.id,
+            "system_id": user.mfg_system_id.id if scope == API_SCOPE else False,
             "user_id": user.id,
             "scope": scope,
             "name": name,

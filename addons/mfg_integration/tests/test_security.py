@@ -33,6 +33,7 @@ class TestIntegrationKeys(HttpCase, IntegrationFixtures):
             "id": str(uuid.uuid4()),
             "source": "urn:mes:1",
             "type": CODE_MAPPING,
+            "time": "2026-11-22T10:00:00Z",
             "data": {"kind": "product", "external_code": "ART-1", "odoo_code": "WID-1"},
         }
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/cloudevents+json"}
@@ -242,7 +243,9 @@ class TestCompanyWalls(HttpCase, IntegrationFixtures):
         with self.assertRaises(AccessError):
             self.as_a(self.endpoint_a).write({"system_id": self.system_b.id})
         with self.assertRaises(AccessError):
-            self.as_a(self.endpoint_a.subscription_ids).write({"endpoint_id": self.endpoint_b.id})
+            self.as_a(self.endpoint_a.subscription_ids).write(
+                {"endpoint_id": self.endpoint_b.id, "event_type_id": self.make_event_type().id}
+            )
         with self.assertRaises(AccessError):
             self.as_a(self.system_a).write({"company_id": self.company_b.id})
         self.assertEqual(self.endpoint_a.system_id, self.system_a)

@@ -61,7 +61,7 @@ class MfgIntegrationApiKeyWizard(models.TransientModel):
             .sudo()
             ._generate(self.scope, self.name, self.expiration_date)
         )
-        if self.system_id:
+        if self.scope == API_SCOPE:
             self.system_id.message_post(
                 body=self.env._(
                     "API key %(name)s (%(scope)s) for %(user)s, expiring %(expiry)s, created by %(author)s.",
