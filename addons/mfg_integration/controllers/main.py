@@ -1,8 +1,8 @@
 """Inbound REST API, base path /api/mfg/v1 (see the OpenAPI document at /api/mfg/v1/openapi.json).
 
-Authentication is Odoo 18's ``auth='bearer'``: the key is an API key of the
-system's technical user, created and revoked in Odoo's own UI. Odoo's own
-auth errors are turned into problem+json by ``ir.http._handle_error``
+Authentication is ``auth='mfg_api'`` (models/ir_http.py): a Bearer API key of
+scope ``mfg_integration`` of the system's technical user, made with the system
+form's New API Key. Auth errors are turned into problem+json by ``ir.http._handle_error``
 (models/ir_http.py). The pipeline itself lives on mfg.integration.message
 (models/mfg_integration_message_inbound.py); this controller parses HTTP.
 """

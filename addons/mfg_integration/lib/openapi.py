@@ -227,7 +227,7 @@ def build_document(event_types, server_url=None, title="Manufacturing Integratio
             "version": version,
             "description": (
                 "Inbound REST API of the Manufacturing Integration Hub. External systems send "
-                "CloudEvents 1.0 events authenticated with an Odoo API key (Bearer). Errors are "
+                "CloudEvents 1.0 events authenticated with an integration API key (Bearer). Errors are "
                 "RFC 9457 problem details."
             ),
         },
@@ -297,7 +297,7 @@ def build_document(event_types, server_url=None, title="Manufacturing Integratio
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "An Odoo API key of the external system's technical user.",
+                    "description": "An API key of scope mfg_integration of the system's technical user (New API Key).",
                 }
             },
             "schemas": schemas,

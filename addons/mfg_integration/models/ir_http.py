@@ -1,4 +1,5 @@
-"""Errors on the inbound API (/api/mfg/v1) are RFC 9457 problem+json, auth errors included."""
+"""The inbound API (/api/mfg/v1): ``auth="mfg_api"`` with integration-scoped API keys, and
+errors as RFC 9457 problem+json, auth errors included."""
 
 import json
 import logging
