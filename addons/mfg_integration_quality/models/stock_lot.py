@@ -56,9 +56,8 @@ class StockLot(models.Model):
                 "placed_by_id": self.env.uid,
             }
         )
-        self.message_post(
-            body=Markup("<p>%s</p>") % _("Quality hold placed: %(reason)s", reason=reason), subtype_xmlid="mail.mt_note"
-        )
+        # A note, not a message: the author may be a technical user without e-mail (a QMS's hold request).
+        self._message_log(body=Markup("<p>%s</p>") % _("Quality hold placed: %(reason)s", reason=reason))
         self._mfg_emit_hold(EVENT_HOLD_PLACED, hold, reason, hold.placed_at)
         _logger.info("Lot %s of %s placed on quality hold: %s", self.name, self.product_id.display_name, reason)
         return hold
@@ -82,10 +81,7 @@ class StockLot(models.Model):
                 "release_system_id": system.id if system else False,
             }
         )
-        self.message_post(
-            body=Markup("<p>%s</p>") % _("Quality hold released: %(reason)s", reason=reason),
-            subtype_xmlid="mail.mt_note",
-        )
+        self._message_log(body=Markup("<p>%s</p>") % _("Quality hold released: %(reason)s", reason=reason))
         self._mfg_emit_hold(EVENT_HOLD_RELEASED, holds[0], reason, holds[0].released_at)
         return holds
 
