@@ -26,6 +26,7 @@
         "views/mfg_integration_menus.xml",
         "views/mfg_integration_inbound_views.xml",
         "views/res_config_settings_views.xml",
+        "views/mfg_integration_api_key_wizard_views.xml",
     ],
     "application": True,
 }

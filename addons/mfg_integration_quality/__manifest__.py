@@ -17,6 +17,7 @@
     ],
     "data": [
         "security/ir.model.access.csv",
+        "security/mfg_integration_quality_security.xml",
         "data/mfg_integration_event_type_data.xml",
         "views/mfg_quality_lot_hold_views.xml",
         "views/stock_lot_views.xml",

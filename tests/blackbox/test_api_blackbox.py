@@ -22,13 +22,12 @@ event_type = env.ref("mfg_integration.event_type_code_mapping_reported")
 system = env["mfg.integration.system"].create(
     {"name": code, "code": code, "inbound_event_type_ids": [(6, 0, event_type.ids)]}
 )
-user = env["res.users"].create({
-    "name": code + " technical user", "login": code.lower(),
-    "groups_id": [(6, 0, [env.ref("base.group_user").id,
-                          env.ref("mfg_integration.group_mfg_integration_manager").id])],
-    "mfg_system_id": system.id,
-})
-key = env["res.users.apikeys"].with_user(user)._generate(None, "black-box", fields.Datetime.now() + timedelta(days=1))
+# The documented way: the system form's Technical User and New API Key buttons.
+user = system.action_create_technical_user()
+key = env["mfg.integration.api.key.wizard"].create({
+    "system_id": system.id, "user_id": user.id, "name": "black-box",
+    "expiration_date": fields.Datetime.now() + timedelta(days=1),
+}).action_generate()["context"]["default_key"]
 if not env["product.product"].search([("default_code", "=", "BB-WIDGET")]):
     env["product.product"].create({"name": "Black-box widget", "default_code": "BB-WIDGET"})
 print("RESULT" + json.dumps({"key": key, "system_id": system.id, "code": code}))

@@ -1,8 +1,8 @@
 """Inbound REST API, base path /api/mfg/v1 (see the OpenAPI document at /api/mfg/v1/openapi.json).
 
-Authentication is Odoo 18's ``auth='bearer'``: the key is an API key of the
-system's technical user, created and revoked in Odoo's own UI. Odoo's own
-auth errors are turned into problem+json by ``ir.http._handle_error``
+Authentication is ``auth='mfg_api'`` (models/ir_http.py): a Bearer API key of
+scope ``mfg_integration`` of the system's technical user, made with the system
+form's New API Key. Auth errors are turned into problem+json by ``ir.http._handle_error``
 (models/ir_http.py). The pipeline itself lives on mfg.integration.message
 (models/mfg_integration_message_inbound.py); this controller parses HTTP.
 """
@@ -155,7 +155,7 @@ class MfgIntegrationApi(http.Controller):
 
     # -- routes -----------------------------------------------------------------
 
-    @http.route(f"{API}/events", type="http", auth="bearer", csrf=False, save_session=False)
+    @http.route(f"{API}/events", type="http", auth="mfg_api", csrf=False, save_session=False)
     def post_event(self, **_kwargs):
         response = method_not_allowed("POST")
         if response:
@@ -193,7 +193,7 @@ class MfgIntegrationApi(http.Controller):
         outcome = self._messages()._inbound_receive(system, event, key, self._prefers_async())
         return _respond(outcome)
 
-    @http.route(f"{API}/events/batch", type="http", auth="bearer", csrf=False, save_session=False)
+    @http.route(f"{API}/events/batch", type="http", auth="mfg_api", csrf=False, save_session=False)
     def post_event_batch(self, **_kwargs):
         response = method_not_allowed("POST")
         if response:
@@ -230,7 +230,7 @@ class MfgIntegrationApi(http.Controller):
             )
         return _respond(Outcome(207, {"results": results}))
 
-    @http.route(f"{API}/messages/<int:message_id>", type="http", auth="bearer", csrf=False, save_session=False)
+    @http.route(f"{API}/messages/<int:message_id>", type="http", auth="mfg_api", csrf=False, save_session=False)
     def get_message(self, message_id, **_kwargs):
         response = method_not_allowed("GET", "HEAD")
         if response:

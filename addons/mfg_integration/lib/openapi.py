@@ -312,7 +312,7 @@ def build_document(
             "version": version,
             "description": (
                 "REST API of the Manufacturing Integration Hub. External systems send "
-                "CloudEvents 1.0 events authenticated with an Odoo API key (Bearer). Errors are "
+                "CloudEvents 1.0 events authenticated with an integration API key (Bearer). Errors are "
                 "RFC 9457 problem details. The hub sends its own events as signed webhooks "
                 "(Standard Webhooks), listed under `webhooks`; each event's `dataschema` is the "
                 "absolute URL of its data's JSON Schema."
@@ -403,7 +403,7 @@ def build_document(
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "An Odoo API key of the external system's technical user.",
+                    "description": "An API key of scope mfg_integration of the system's technical user (New API Key).",
                 }
             },
             "schemas": schemas,

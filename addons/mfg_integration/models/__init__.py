@@ -1,4 +1,5 @@
 from . import mfg_integration_routing_mixin
+from . import mfg_integration_company_mixin
 from . import mfg_integration_event_type
 from . import mfg_integration_system
 from . import mfg_integration_endpoint
@@ -10,5 +11,6 @@ from . import mfg_integration_record_mixin
 from . import res_users
 from . import res_company
 from . import res_config_settings
+from . import res_users_apikeys
 from . import mfg_integration_message_inbound
 from . import ir_http

@@ -14,7 +14,7 @@ class MfgIntegrationCodeMapping(models.Model):
 
     _name = "mfg.integration.code.mapping"
     # emit() caches which kinds each system maps: any change clears that cache.
-    _inherit = ["mfg.integration.routing.mixin"]
+    _inherit = ["mfg.integration.routing.mixin", "mfg.integration.company.mixin"]
     _description = "Integration Code Mapping"
     _order = "system_id, kind, external_code"
     _rec_name = "external_code"

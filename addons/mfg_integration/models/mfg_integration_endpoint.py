@@ -10,6 +10,7 @@ from ..lib.delivery import EndpointPolicy
 from .secret_store import report_key_file_exposure, secret_box
 
 ROTATION_GRACE = timedelta(hours=24)
+NEW_SECRETS_KEY = "mfg_integration_new_endpoint_secrets"
 
 
 class MfgIntegrationEndpoint(models.Model):
@@ -17,7 +18,7 @@ class MfgIntegrationEndpoint(models.Model):
 
     _name = "mfg.integration.endpoint"
     _description = "Integration Endpoint"
-    _inherit = ["mail.thread", "mfg.integration.routing.mixin"]
+    _inherit = ["mail.thread", "mfg.integration.routing.mixin", "mfg.integration.company.mixin"]
     _order = "system_id, name"
 
     name = fields.Char(required=True, tracking=True)
@@ -82,6 +83,10 @@ class MfgIntegrationEndpoint(models.Model):
     previous_secret_encrypted = fields.Text(copy=False, groups="base.group_system")
     previous_secret_expires_at = fields.Datetime(copy=False, readonly=True)
     has_secret = fields.Boolean(compute="_compute_has_secret")
+    new_secret = fields.Char(
+        compute="_compute_new_secret",
+        help="The signing secret generated with the endpoint, readable only in the request that created it.",
+    )
     secret_rotated_at = fields.Datetime(readonly=True, copy=False)
 
     @api.depends("circuit_open_until", "consecutive_failures")
@@ -99,6 +104,11 @@ class MfgIntegrationEndpoint(models.Model):
         # sudo: only tells whether a secret exists, never its value.
         for endpoint in self:
             endpoint.has_secret = bool(endpoint.sudo().secret_encrypted)
+
+    def _compute_new_secret(self):
+        created = self.env.cr.cache.get(NEW_SECRETS_KEY, {})
+        for endpoint in self:
+            endpoint.new_secret = created.pop(endpoint.id, False)  # once
 
     @api.constrains("url", "transport")
     def _check_url(self):
@@ -148,9 +158,13 @@ class MfgIntegrationEndpoint(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         endpoints = super().create(vals_list)
-        # Every endpoint signs from the start; the admin reveals a secret by rotating it.
+        # Every endpoint signs from the start. The secret is shown once: the form that creates the
+        # endpoint reads it back in the same request (cursor cache, never stored in clear).
+        created = self.env.cr.cache.setdefault(NEW_SECRETS_KEY, {})
         for endpoint in endpoints.filtered(lambda e: not e.has_secret):
-            endpoint._store_secret(signing.generate_secret())
+            secret = signing.generate_secret()
+            endpoint._store_secret(secret)
+            created[endpoint.id] = secret
         return endpoints
 
     # -- delivery health (written by the dispatcher) ---------------------------
@@ -254,6 +268,7 @@ class MfgIntegrationEndpoint(models.Model):
         """Create a new signing secret and show it once; the old one still signs for 24 h."""
         self.ensure_one()
         self.env["mfg.integration.message"]._check_manager()
+        self.check_access("write")  # _store_secret writes with sudo: check the company here
         secret = signing.generate_secret()
         self._store_secret(secret, keep_previous=True)
         self.message_post(body=self.env._("Signing secret rotated by %(user)s.", user=self.env.user.name))

@@ -58,11 +58,33 @@ class MfgIntegrationEventType(models.Model):
     subject_key = fields.Char(
         help="Inbound types: member of the event's data holding that record's name (e.g. production_order).",
     )
+    required_group_ids = fields.Many2many(
+        "res.groups",
+        string="Required Groups",
+        help="Inbound types: groups the sending system's technical user needs to apply the event "
+        "(the system form's Technical User button gives exactly these). Set by Settings administrators.",
+    )
     active = fields.Boolean(default=True)
 
     _sql_constraints = [
         ("code_unique", "unique(code)", "An event type code must be unique."),
     ]
+
+    @api.constrains("required_group_ids")
+    def _check_required_groups_author(self):
+        # The Technical User button grants these groups with sudo: only a Settings administrator
+        # (or module data) may choose them, or an Integration Manager could grant himself any right.
+        if not self.env.is_system():
+            raise AccessError(self.env._("Only Settings administrators can change the groups an event type requires."))
+
+    @api.model
+    def _mfg_add_required_groups(self, codes, group_xmlids):
+        """Module data: add the groups that exist to the types that exist (for rights that another,
+        optional module brings in, e.g. quality inspections created when an order is closed)."""
+        groups = self.env["res.groups"].browse(
+            group.id for xmlid in group_xmlids if (group := self.env.ref(xmlid, raise_if_not_found=False))
+        )
+        self.search([("code", "in", codes)]).write({"required_group_ids": [(4, group.id) for group in groups]})
 
     @api.depends("code")
     def _compute_version(self):

@@ -7,7 +7,7 @@ class MfgIntegrationSubscription(models.Model):
     """An endpoint's interest in one outbound event type, optionally filtered."""
 
     _name = "mfg.integration.subscription"
-    _inherit = ["mfg.integration.routing.mixin"]
+    _inherit = ["mfg.integration.routing.mixin", "mfg.integration.company.mixin"]
     _description = "Integration Subscription"
     _order = "endpoint_id, event_type_id"
 
@@ -24,6 +24,7 @@ class MfgIntegrationSubscription(models.Model):
         help="Domain on the record the event is about; only matching records are sent.",
     )
     active = fields.Boolean(related="endpoint_id.active", store=True)
+    company_id = fields.Many2one(related="endpoint_id.company_id", store=True, index=True)
 
     _sql_constraints = [
         ("endpoint_type_unique", "unique(endpoint_id, event_type_id)", "One subscription per event type and endpoint."),

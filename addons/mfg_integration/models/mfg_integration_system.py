@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib import signing
 from .secret_store import secret_box
@@ -11,7 +11,7 @@ class MfgIntegrationSystem(models.Model):
     _name = "mfg.integration.system"
     _description = "External System"
     # Routing configuration: archiving a system stops emit() at once (see the mixin).
-    _inherit = ["mail.thread", "mfg.integration.routing.mixin"]
+    _inherit = ["mail.thread", "mfg.integration.routing.mixin", "mfg.integration.company.mixin"]
     _order = "name"
 
     name = fields.Char(required=True, tracking=True)
@@ -70,6 +70,17 @@ class MfgIntegrationSystem(models.Model):
     )
     inbound_secret_encrypted = fields.Text(copy=False, groups="base.group_system")
     message_count = fields.Integer(compute="_compute_message_count")
+    required_group_ids = fields.Many2many(
+        "res.groups",
+        compute="_compute_technical_user_rights",
+        string="Rights Needed",
+        help="Groups the technical user needs for the allowed inbound events.",
+    )
+    technical_user_missing = fields.Char(
+        compute="_compute_technical_user_rights",
+        string="Missing Rights",
+        help="Groups a linked technical user lacks for the allowed inbound events.",
+    )
 
     _sql_constraints = [
         ("code_company_unique", "unique(code, company_id)", "A system code must be unique per company."),
@@ -89,6 +100,81 @@ class MfgIntegrationSystem(models.Model):
         )
         for system in self:
             system.message_count = counts.get(system, 0)
+
+    @api.depends("inbound_event_type_ids", "user_ids.groups_id")
+    def _compute_technical_user_rights(self):
+        for system in self:
+            required = system.inbound_event_type_ids.required_group_ids
+            system.required_group_ids = required
+            missing = [
+                self.env._("%(user)s lacks %(groups)s", user=user.name, groups=", ".join(lacking.mapped("full_name")))
+                for user in system.user_ids
+                if (lacking := required - user.groups_id)
+            ]
+            system.technical_user_missing = "; ".join(missing) or False
+
+    def _technical_user_groups(self):
+        """The groups of the allowed inbound types (plus internal user), refusing administrative ones."""
+        self.ensure_one()
+        groups = self.inbound_event_type_ids.required_group_ids | self.env.ref("base.group_user")
+        privileged = self.env.ref("base.group_erp_manager") | self.env.ref("base.group_system")
+        if groups.trans_implied_ids & privileged or groups & privileged:
+            raise AccessError(self.env._("A technical user never gets administration rights."))
+        return groups
+
+    def action_create_technical_user(self):
+        """Create the system's technical user with exactly the rights its allowed inbound events need."""
+        self.ensure_one()
+        self.env["mfg.integration.message"]._check_manager()
+        self.check_access("write")
+        if self.user_ids:
+            raise UserError(
+                self.env._(
+                    "%(system)s already has a technical user; missing rights: %(missing)s",
+                    system=self.name,
+                    missing=self.technical_user_missing or self.env._("none"),
+                )
+            )
+        groups = self._technical_user_groups()
+        # sudo: Integration Managers cannot create users. The user gets only the groups that Settings
+        # administrators declared on the allowed event types (administration groups refused above),
+        # one company (the system's), no password and no e-mail: it can only use API keys.
+        user = (
+            self.env["res.users"]
+            .sudo()
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "name": self.env._("%(system)s (technical user)", system=self.name),
+                    "login": f"mfg-{self.code}-{self.id}".lower(),
+                    "company_id": self.company_id.id,
+                    "company_ids": [(6, 0, self.company_id.ids)],
+                    "groups_id": [(6, 0, groups.ids)],
+                    "mfg_system_id": self.id,
+                }
+            )
+        )
+        self.message_post(
+            body=self.env._(
+                "Technical user %(login)s created by %(user)s with %(groups)s.",
+                login=user.login,
+                user=self.env.user.name,
+                groups=", ".join(groups.mapped("full_name")),
+            )
+        )
+        return user
+
+    def action_new_api_key(self):
+        """Open the New API Key wizard for the system's technical user."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("New API Key"),
+            "res_model": "mfg.integration.api.key.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_system_id": self.id, "default_user_id": self.user_ids[:1].id},
+        }
 
     def action_view_messages(self):
         self.ensure_one()
@@ -117,6 +203,7 @@ class MfgIntegrationSystem(models.Model):
     def action_rotate_inbound_secret(self):
         """Create the secret this system signs its inbound requests with, and show it once."""
         self.ensure_one()
+        self.check_access("write")  # the sudo write below bypasses record rules: check the company here
         secret = signing.generate_secret()
         self._set_inbound_secret(secret)
         self.message_post(body=self.env._("Inbound signing secret rotated by %(user)s.", user=self.env.user.name))

@@ -10,6 +10,7 @@ from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
 from odoo.tests.common import BaseCase, TransactionCase, get_db_name
 
+from ..models.res_users_apikeys import API_SCOPE
 from .receiver import Receiver
 
 ORDER_SCHEMA = {
@@ -61,17 +62,29 @@ class IntegrationFixtures:
         return self.env["mfg.integration.message"].search([("endpoint_id", "in", endpoints.ids)], order="id")
 
 
+def make_api_key(env, user, name="test", scope=API_SCOPE):
+    """A scoped key made the documented way: the system form's New API Key wizard, run by ``env``'s
+    user (an Integration Manager) for the technical ``user``; monitoring keys by ``user`` itself."""
+    wizard_env = env if scope == API_SCOPE else env(user=user)
+    wizard = wizard_env["mfg.integration.api.key.wizard"].create(
+        {
+            "system_id": user.mfg_system_id.id if scope == API_SCOPE else False,
+            "user_id": user.id,
+            "scope": scope,
+            "name": name,
+            "expiration_date": fields.Datetime.now() + timedelta(days=1),
+        }
+    )
+    return wizard.action_generate()["context"]["default_key"]
+
+
 class InboundApiMixin:
     """An external system calling the inbound API from an HttpCase: its API key and CloudEvents posts."""
 
     event_source = "urn:test:system"
 
-    def make_api_key(self, user, name="test"):
-        return (
-            self.env["res.users.apikeys"]
-            .with_user(user)
-            ._generate(None, name, fields.Datetime.now() + timedelta(days=1))
-        )
+    def make_api_key(self, user, name="test", scope=API_SCOPE):
+        return make_api_key(self.env, user, name, scope)
 
     def post_event(self, event_type, data, key=None, event_id=None):
         event = {

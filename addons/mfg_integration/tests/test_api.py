@@ -13,6 +13,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..lib import payload, signing
+from .common import make_api_key
 
 API = "/api/mfg/v1"
 TYPE = "mfg.integration.code_mapping.reported.v1"
@@ -37,12 +38,7 @@ class InboundApiCase(HttpCase):
             groups="base.group_user,mfg_integration.group_mfg_integration_manager",
         )
         user.mfg_system_id = system
-        key = (
-            self.env["res.users.apikeys"]
-            .with_user(user)
-            ._generate(None, "mes", fields.Datetime.now() + timedelta(days=30))
-        )
-        return system, user, key
+        return system, user, make_api_key(self.env, user, "mes")
 
     def event(self, event_id=None, **data):
         return {
@@ -305,13 +301,8 @@ class TestInboundErrors(InboundApiCase):
         self.assertProblem(self.post(self.event()), 401)
 
     def test_user_without_system_is_403(self):
-        user = new_test_user(self.env, login="no-system-user", groups="base.group_user")
-        key = (
-            self.env["res.users.apikeys"]
-            .with_user(user)
-            ._generate(None, "x", fields.Datetime.now() + timedelta(days=1))
-        )
-        self.assertProblem(self.post(self.event(), key=key), 403, "no-system")
+        self.user.mfg_system_id = False  # unlinked after its key was made
+        self.assertProblem(self.post(self.event()), 403, "no-system")
 
     def test_event_type_not_allowed_is_403(self):
         self.system.inbound_event_type_ids = [(5, 0, 0)]

@@ -1,8 +1,10 @@
 """External monitoring: GET /api/mfg/v1/health and GET /api/mfg/v1/metrics.
 
-Both take an Odoo API key of an Integration User (``Authorization: Bearer <key>``,
-Odoo's ``auth='bearer'``); errors are problem+json like the rest of /api/mfg/v1
-(mfg_integration/models/ir_http.py). Numbers cover the companies of the key's user.
+Both take an API key of scope ``mfg_integration_monitoring`` of an Integration User
+(``Authorization: Bearer <key>``, ``auth='mfg_api'``); numbers cover the companies of the
+key's user. ``/health`` also answers a system's own key (scope ``mfg_integration``) with
+that system's figures. Errors are problem+json like the rest of /api/mfg/v1
+(mfg_integration/models/ir_http.py).
 """
 
 import json
@@ -13,6 +15,7 @@ from odoo.tools import SQL
 
 from odoo.addons.mfg_integration.controllers.main import method_not_allowed
 from odoo.addons.mfg_integration.models.ir_http import problem_response
+from odoo.addons.mfg_integration.models.res_users_apikeys import API_SCOPE, MONITORING_SCOPE
 
 from ..models.mfg_integration_dashboard import UNFINISHED_STATES
 
@@ -43,10 +46,19 @@ class MfgIntegrationMonitoringApi(http.Controller):
             )
         return user.company_ids.ids, None
 
+    def _no_system(self):
+        return problem_response(
+            403,
+            "Forbidden",
+            request.env._("The API key's user is not linked to an active external system."),
+            slug="no-system",
+        )
+
     @http.route(
         f"{API}/health",
         type="http",
-        auth="bearer",
+        auth="mfg_api",
+        mfg_api_scopes=(MONITORING_SCOPE, API_SCOPE),
         csrf=False,
         save_session=False,
         readonly=True,
@@ -55,10 +67,17 @@ class MfgIntegrationMonitoringApi(http.Controller):
         response = method_not_allowed("GET", "HEAD")
         if response:
             return response
-        company_ids, error = self._monitoring_user()
-        if error:
-            return error
-        document = health_document(request.env, company_ids)
+        if request.env.context.get("mfg_api_scope") == API_SCOPE:
+            # A system's own key: its own figures, whatever the technical user's other rights.
+            system = request.env["mfg.integration.message"]._inbound_system()
+            if not system:
+                return self._no_system()
+            document = health_document(request.env, system.company_id.ids, system_id=system.id)
+        else:
+            company_ids, error = self._monitoring_user()
+            if error:
+                return error
+            document = health_document(request.env, company_ids)
         status = 503 if document["status"] == "failing" else 200
         return request.make_response(
             json.dumps(document),
@@ -67,7 +86,13 @@ class MfgIntegrationMonitoringApi(http.Controller):
         )
 
     @http.route(
-        f"{API}/metrics", type="http", auth="bearer", csrf=False, save_session=False, readonly=True
+        f"{API}/metrics",
+        type="http",
+        auth="mfg_api",
+        mfg_api_scopes=(MONITORING_SCOPE,),
+        csrf=False,
+        save_session=False,
+        readonly=True,
     )
     def metrics(self, **_kwargs):
         response = method_not_allowed("GET", "HEAD")
@@ -80,8 +105,12 @@ class MfgIntegrationMonitoringApi(http.Controller):
         return request.make_response(text, headers=[("Content-Type", PROMETHEUS_TYPE), ("Cache-Control", "no-store")])
 
 
-def health_document(env, company_ids):
-    """Queue status in two index-only aggregates: cheap enough to poll every few seconds."""
+def health_document(env, company_ids, system_id=None):
+    """Queue status in two index-only aggregates: cheap enough to poll every few seconds.
+
+    ``system_id``: only that system's messages and endpoints.
+    """
+    system_filter = SQL("AND system_id = %s", system_id) if system_id else SQL()
     now = fields.Datetime.now()
     params = env["ir.config_parameter"].sudo()  # sudo: reads two thresholds, not secrets
     degraded_age = int(params.get_param("mfg_integration_monitoring.health_degraded_age", 300))
@@ -95,10 +124,11 @@ def health_document(env, company_ids):
                    count(*) FILTER (WHERE state = 'dead'),
                    min(create_date) FILTER (WHERE state <> 'dead')
               FROM mfg_integration_message
-             WHERE state IN %s AND company_id = ANY(%s)
+             WHERE state IN %s AND company_id = ANY(%s) %s
             """,
             UNFINISHED_STATES,
             list(company_ids),
+            system_filter,
         )
     )
     pending, in_progress, retry, dead, oldest = env.cr.fetchone()
@@ -106,9 +136,10 @@ def health_document(env, company_ids):
         SQL(
             """
             SELECT count(*) FROM mfg_integration_endpoint
-             WHERE active AND circuit_open_until IS NOT NULL AND company_id = ANY(%s)
+             WHERE active AND circuit_open_until IS NOT NULL AND company_id = ANY(%s) %s
             """,
             list(company_ids),
+            system_filter,
         )
     )
     open_circuits = env.cr.fetchone()[0]

@@ -10,7 +10,9 @@ class MfgIntegrationSla(models.Model):
     """A business service level: how old a message of one event type may get."""
 
     _name = "mfg.integration.sla"
+    _inherit = ["mfg.integration.company.mixin"]
     _description = "Integration SLA"
+    _check_company_auto = True
     _order = "name"
 
     name = fields.Char(required=True, translate=True, help="e.g. Production confirmation applied within 15 min")
@@ -20,7 +22,7 @@ class MfgIntegrationSla(models.Model):
     system_id = fields.Many2one(
         "mfg.integration.system",
         ondelete="cascade",
-        domain="[('company_id', '=', company_id)]",
+        check_company=True,
         help="Leave empty to apply the SLA to every system.",
     )
     condition = fields.Selection(

@@ -6,6 +6,9 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.mfg_integration.models.res_users_apikeys import MONITORING_SCOPE
+from odoo.addons.mfg_integration.tests.common import make_api_key
+
 from .common import MonitoringFixtures
 
 API = "/api/mfg/v1"
@@ -20,11 +23,7 @@ class TestMonitoringApi(HttpCase, MonitoringFixtures):
         self.key = self.api_key(self.monitor)
 
     def api_key(self, user):
-        return (
-            self.env["res.users.apikeys"]
-            .with_user(user)
-            ._generate(None, "monitoring", fields.Datetime.now() + timedelta(days=30))
-        )
+        return make_api_key(self.env, user, "monitoring", MONITORING_SCOPE)
 
     def get(self, path, key=None):
         headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -93,11 +92,41 @@ class TestMonitoringApi(HttpCase, MonitoringFixtures):
         self.assertEqual(response.status_code, 401)
         self.assertEqual(response.headers["Content-Type"].split(";")[0], "application/problem+json")
         self.assertEqual(self.get("/metrics", "not-a-key").status_code, 401)
-        outsider = self.make_user("outsider", "base.group_user")
+        # A monitoring key whose user is no longer an Integration User.
+        former = self.make_user("former", "mfg_integration.group_mfg_integration_user")
+        key = self.api_key(former)
+        former.groups_id = [(3, self.env.ref("mfg_integration.group_mfg_integration_user").id)]
         for path in ("/health", "/metrics"):
-            response = self.get(path, self.api_key(outsider))
+            response = self.get(path, key)
             self.assertEqual(response.status_code, 403, response.text)
             self.assertEqual(response.json()["status"], 403)
+
+    def test_health_answers_a_systems_own_key_with_its_own_figures(self):
+        technical = self.system.action_create_technical_user()
+        system_key = make_api_key(self.env, technical, "mes")
+        other = self.make_system(code="MES-OTHER")
+        other_endpoint = self.make_endpoint(other, "http://127.0.0.1:9/o", self.event_type)
+        self.seed("dead", 1, count=2)
+        self.seed("pending", 2, endpoint=other_endpoint, count=3)
+        other_endpoint.circuit_open_until = fields.Datetime.now() + timedelta(minutes=5)
+        response = self.get("/health", system_key)
+        self.assertEqual(response.status_code, 200, response.text)
+        body = response.json()
+        self.assertEqual((body["status"], body["dead"], body["pending"], body["open_circuits"]), ("degraded", 2, 0, 0))
+        # The monitoring key sees the whole company.
+        self.assertEqual((self.health(503)["dead"], self.health(503)["pending"]), (2, 3))
+
+    def test_keys_open_only_their_scope(self):
+        technical = self.system.action_create_technical_user()
+        system_key = make_api_key(self.env, technical, "mes")
+        self.assertEqual(self.get("/metrics", system_key).status_code, 401)
+        response = self.url_open(
+            "/api/mfg/v1/events",
+            data="{}",
+            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/cloudevents+json"},
+        )
+        self.assertEqual(response.status_code, 401)
+        self.assertFalse(self.xmlrpc_common.authenticate(self.env.cr.dbname, self.monitor.login, self.key, {}))
 
     def test_metrics(self):
         self.seed("pending", 3, count=2)

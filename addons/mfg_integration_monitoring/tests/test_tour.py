@@ -13,6 +13,8 @@ from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import ChromeBrowser
 
+from odoo.addons.mfg_integration.tests.common import make_api_key
+
 from .common import MonitoringFixtures
 
 CODE_MAPPING_TYPE = "mfg.integration.code_mapping.reported.v1"
@@ -42,11 +44,7 @@ class TestSupportTour(HttpCase, MonitoringFixtures):
             groups="base.group_user,mfg_integration.group_mfg_integration_manager",
         )
         technical.mfg_system_id = self.mes
-        self.key = (
-            self.env["res.users.apikeys"]
-            .with_user(technical)
-            ._generate(None, "mes", fields.Datetime.now() + timedelta(days=1))
-        )
+        self.key = make_api_key(self.env, technical, "mes")
         self.product = self.env["product.product"].create({"name": "Widget", "default_code": "WID-1"})
 
     def post_failing_event(self):

@@ -3,7 +3,6 @@
 """The shop-floor loop on real Odoo: release to a real MES receiver, reports back through the HTTP API."""
 
 import uuid
-from datetime import timedelta
 
 import requests
 from standardwebhooks.webhooks import Webhook
@@ -11,7 +10,7 @@ from standardwebhooks.webhooks import Webhook
 from odoo import fields
 from odoo.tools import config
 
-from odoo.addons.mfg_integration.tests.common import CommittedCase
+from odoo.addons.mfg_integration.tests.common import CommittedCase, make_api_key
 
 PERFORMANCE = "mfg.production.performance_reported.v1"
 PROGRESS = "mfg.work_order.progress_reported.v1"
@@ -76,11 +75,7 @@ class ShopFloorCase(CommittedCase):
                 "groups_id": [(6, 0, (groups | (quality_user or groups)).ids)],
             }
         )
-        self.key = (
-            env["res.users.apikeys"]
-            .with_user(self.user)
-            ._generate(None, "mes", fields.Datetime.now() + timedelta(days=1))
-        )
+        self.key = make_api_key(env, self.user, "mes")
         self.order = env["mrp.production"].create(
             {"product_id": self.finished.id, "product_qty": 10, "bom_id": self.bom.id}
         )

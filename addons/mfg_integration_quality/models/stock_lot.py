@@ -3,7 +3,7 @@ import logging
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.lib.payload import log_safe
@@ -14,6 +14,9 @@ _logger = logging.getLogger(__name__)
 
 EVENT_HOLD_PLACED = "mfg.quality.lot.hold_placed.v1"
 EVENT_HOLD_RELEASED = "mfg.quality.lot.hold_released.v1"
+RELEASE_GROUP = "quality_control_oca.group_quality_control_manager"
+# Fields only the hold/release methods change (they log who, when, why and emit the events).
+HOLD_FIELDS = {"mfg_hold_ids", "mfg_on_hold", "mfg_hold_reason"}
 
 
 class StockLot(models.Model):
@@ -30,14 +33,21 @@ class StockLot(models.Model):
             lot.mfg_on_hold = bool(active)
             lot.mfg_hold_reason = "; ".join(active.mapped("reason")) or False
 
+    def write(self, vals):
+        if HOLD_FIELDS & set(vals) and not self.env.su:
+            raise AccessError(self.env._("Quality holds are placed and released only with Place/Release Quality Hold."))
+        return super().write(vals)
+
     # -- holds ---------------------------------------------------------------
 
     def _mfg_place_hold(self, reason, origin="manual", system=None, inspection=None, at=None):
         """Put the lot on quality hold; a lot already on hold keeps its hold (no new event)."""
         self.ensure_one()
+        self.check_access("read")  # the hold is written with sudo below: the lot's company is checked here
         if self.mfg_on_hold:
             return self.mfg_hold_ids.filtered(lambda hold: hold.state == "active")[:1]
-        hold = self.env["mfg.quality.lot.hold"].create(
+        # sudo: holds are read-only to users (no forged history); this method is the one way to place one.
+        hold = self.env["mfg.quality.lot.hold"].sudo().create(
             {
                 "lot_id": self.id,
                 "reason": reason,
@@ -45,11 +55,11 @@ class StockLot(models.Model):
                 "system_id": system.id if system else False,
                 "inspection_id": inspection.id if inspection else False,
                 "placed_at": at or fields.Datetime.now(),
+                "placed_by_id": self.env.uid,
             }
         )
-        self.message_post(
-            body=Markup("<p>%s</p>") % _("Quality hold placed: %(reason)s", reason=reason), subtype_xmlid="mail.mt_note"
-        )
+        # A note, not a message: the author may be a technical user without e-mail (a QMS's hold request).
+        self._message_log(body=Markup("<p>%s</p>") % _("Quality hold placed: %(reason)s", reason=reason))
         self._mfg_emit_hold(EVENT_HOLD_PLACED, hold, reason, hold.placed_at)
         _logger.info(
             "Lot %s of %s placed on quality hold: %s",
@@ -60,12 +70,16 @@ class StockLot(models.Model):
         return hold
 
     def _mfg_release_hold(self, reason, system=None, at=None):
-        """Release the lot's active holds."""
+        """Release the lot's active holds: a quality manager's decision (by hand or through the QMS's user)."""
         self.ensure_one()
+        self.check_access("read")  # the hold is written with sudo below: the lot's company is checked here
+        if not self.env.su and not self.env.user.has_group(RELEASE_GROUP):
+            raise AccessError(self.env._("Releasing a quality hold needs the Quality Control / Manager rights."))
         holds = self.mfg_hold_ids.filtered(lambda hold: hold.state == "active")
         if not holds:
             raise UserError(_("Lot %(lot)s is not on quality hold.", lot=self.name))
-        holds.write(
+        # sudo: holds are read-only to users (no forged history); this method is the one way to release one.
+        holds.sudo().write(
             {
                 "state": "released",
                 "released_at": at or fields.Datetime.now(),
@@ -74,10 +88,7 @@ class StockLot(models.Model):
                 "release_system_id": system.id if system else False,
             }
         )
-        self.message_post(
-            body=Markup("<p>%s</p>") % _("Quality hold released: %(reason)s", reason=reason),
-            subtype_xmlid="mail.mt_note",
-        )
+        self._message_log(body=Markup("<p>%s</p>") % _("Quality hold released: %(reason)s", reason=reason))
         self._mfg_emit_hold(EVENT_HOLD_RELEASED, holds[0], reason, holds[0].released_at)
         return holds
 

@@ -2,11 +2,10 @@
 OCA inspections, lot holds blocking deliveries and consumption, events in the outbox of each subscribed system."""
 
 import json
-import uuid
 from datetime import datetime
 
 from odoo.exceptions import UserError
-from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from odoo.addons.mfg_integration.tests.common import InboundApiMixin
 
@@ -39,12 +38,8 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
                     "subscription_ids": [(0, 0, {"event_type_id": t.id}) for t in outbound],
                 }
             )
-        tech = new_test_user(
-            self.env,
-            login=f"tech-qms-{uuid.uuid4().hex[:6]}",
-            groups="base.group_user,stock.group_stock_user,quality_control_oca.group_quality_control_user",
-        )
-        tech.mfg_system_id = self.qms
+        # The documented way: Technical User (the rights the allowed types declare), then New API Key.
+        tech = self.qms.action_create_technical_user()
         self.tech_login = tech.login
         self.key = self.make_api_key(tech, "qms")
         self.env.company.mfg_hold_on_failed_inspection = True
