@@ -133,3 +133,8 @@ class MfgIntegrationEventType(models.Model):
         """URI of the schema, as used in the CloudEvents ``dataschema`` attribute."""
         self.ensure_one()
         return f"/api/mfg/v1/schemas/{self.code}.json"
+
+    def _data_for_system(self, data, system):
+        """``data`` in ``system``'s codes. Identity stub: branch ``codes`` provides the mapping."""
+        self.ensure_one()
+        return data

@@ -1,2 +1,3 @@
 from . import test_shop_floor_loop
 from . import test_production_events
+from . import test_shop_floor_protocol
