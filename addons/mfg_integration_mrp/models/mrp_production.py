@@ -264,6 +264,8 @@ class MrpProduction(models.Model):
                 path="/data/production_order",
             )
         occurred_at = parse_rfc3339(data["occurred_at"])
+        # Everything this report does is dated when it happened (started event, scrap and stock moves).
+        production = production.with_context(mfg_occurred_at=occurred_at)
         production._mfg_started_by_report(occurred_at)
         if "quantity" in data:
             quantity = Mapping._resolve_quantity(
@@ -406,9 +408,7 @@ class MrpProduction(models.Model):
             reason = Mapping.resolve(system, "scrap_reason", line["reason"], path=f"{path}/reason")
             vals["scrap_reason_tag_ids"] = [(4, reason.id)]
         scrap = self.env["stock.scrap"].create(vals)
-        scrap.do_scrap()
-        scrap.move_ids.write({"date": occurred_at})
-        scrap.move_ids.move_line_ids.write({"date": occurred_at})
+        scrap.do_scrap()  # its moves dated by the report's mfg_occurred_at (see stock.move._action_done)
         return scrap
 
     def _mfg_close(self, occurred_at):

@@ -4,7 +4,7 @@ GET /api/mfg/v1/transfers?state=open lists the open transfers released to the ca
 stock.picking._mfg_released_domain), as the released events carried them, in the system's codes.
 """
 
-from odoo import _, http
+from odoo import http
 from odoo.http import request
 
 from odoo.addons.mfg_integration.controllers.main import API, MfgIntegrationApi, _respond
@@ -39,8 +39,8 @@ class MfgIntegrationResyncApi(MfgIntegrationApi):
             return _respond(
                 problem_outcome(
                     400,
-                    _("Invalid query"),
-                    _(
+                    request.env._("Invalid query"),
+                    request.env._(
                         "Use state=open, limit between 1 and %(max)s and after = the last id of the previous page.",
                         max=MAX_PAGE,
                     ),

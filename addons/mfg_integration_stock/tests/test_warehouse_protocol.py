@@ -164,7 +164,7 @@ class WarehouseLoopCase(CommittedCase, PlantFixtures):
         self.env["res.users.apikeys"].search([("user_id", "=", self.user.id)]).sudo()._remove()
         self.user.active = False
         self.cr.commit()
-        super()._cleanup()
+        return super()._cleanup()
 
 
 class TestTransferRelease(WarehouseLoopCase):
@@ -220,9 +220,6 @@ class TestTransferRelease(WarehouseLoopCase):
         self.assertIsNone(second.json()["next"])
         self.assertEqual(second.json()["items"][0]["lines"][0]["quantity"], 3)
         self.assertEqual(self.get("/api/mfg/v1/transfers?state=done").status_code, 400)
-        self.assertEqual(
-            requests.get(f"http://127.0.0.1:{config['http_port']}/api/mfg/v1/transfers", timeout=60).status_code, 401
-        )
 
     def test_resend_current_state(self):
         delivery = self.delivery()
