@@ -331,7 +331,8 @@ class MrpProduction(models.Model):
                     self.env._("Serial %(lot)s was already reported on order %(ref)s.", lot=lot_name, ref=self.name),
                     path="/data/lot",
                 )
-        _add_reported_quantity(move, quantity, lot)
+        # Not picked until the close: Odoo counts a picked finished move as produced already.
+        _add_reported_quantity(move, quantity, lot, picked=False)
         # Odoo stamps its producing lot on every finished line at close: only when there is a single one.
         lots = move.move_line_ids.lot_id
         self.lot_producing_id = lots if len(lots) == 1 else False
@@ -442,7 +443,7 @@ def _material_line(line):
     }
 
 
-def _add_reported_quantity(move, quantity, lot):
+def _add_reported_quantity(move, quantity, lot, picked=True):
     """Add a reported quantity (consumed component or finished product) to a move; the first
     report replaces what Odoo reserved or pre-filled."""
     if not move.mfg_reported:
@@ -463,4 +464,4 @@ def _add_reported_quantity(move, quantity, lot):
                 "location_dest_id": move.location_dest_id.id,
             }
         )
-    move.picked = True
+    move.picked = picked

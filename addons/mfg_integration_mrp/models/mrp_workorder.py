@@ -43,7 +43,10 @@ class MrpWorkorder(models.Model):
         occurred_at = self.env.context.get("mfg_occurred_at")
         if occurred_at:
             # Finished on the shop floor (its time logs closed then too: mrp.workcenter.productivity._close).
-            finished.with_context(bypass_duration_calculation=True).write({"date_finished": occurred_at})
+            for workorder in finished:
+                workorder.with_context(bypass_duration_calculation=True).write(
+                    {"date_start": min(workorder.date_start or occurred_at, occurred_at), "date_finished": occurred_at}
+                )
         for workorder in finished:
             self.env["mfg.integration.message"].emit(FINISHED, workorder, workorder._mfg_data)
         return result

@@ -241,10 +241,10 @@ class TestMaterialMasterData(WarehouseLoopCase):
         self.dispatch()
         mine = [data for data in self.received(MATERIAL) if data["material"] == product.default_code]
         self.assertEqual(
-            [(data["change"], data["name"], data["tracking"], data["uom"]) for data in mine],
+            sorted((data["change"], data["name"], data["tracking"], data["uom"]) for data in mine),
             [
-                ("created", f"Nut {self.tag}", "lot", product.uom_id.name),
                 ("changed", f"Hex nut {self.tag}", "lot", product.uom_id.name),
+                ("created", f"Nut {self.tag}", "lot", product.uom_id.name),
             ],
         )
 
