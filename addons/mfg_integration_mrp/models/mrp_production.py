@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.tools import float_compare
+from odoo.tools import float_compare, float_round
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
@@ -25,6 +25,21 @@ class MrpProduction(models.Model):
         readonly=True,
         help="Finished quantity reported so far by the shop floor's production reports.",
     )
+    mfg_released_name = fields.Char(
+        string="Name Released to the Shop Floor",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="The order's name when it was released: the shop floor keeps reporting under it after Odoo "
+        "renames a split order (e.g. WH/MO/00012 becoming WH/MO/00012-001).",
+    )
+    mfg_backorder_of_id = fields.Many2one(
+        "mrp.production",
+        string="Backorder Of",
+        copy=False,
+        readonly=True,
+        help="The order this one was split from (closing short, or one serial at a time).",
+    )
 
     def _mfg_warehouse(self):
         return self.picking_type_id.warehouse_id
@@ -35,9 +50,27 @@ class MrpProduction(models.Model):
         drafts = self.filtered(lambda production: production.state == "draft")
         # Inside a transition Odoo rewrites dates and quantities itself: not a change to announce.
         result = super(MrpProduction, self.with_context(mfg_transition=True)).action_confirm()
-        for production in drafts.filtered(lambda production: production.state in OPEN_STATES):
-            self.env["mfg.integration.message"].emit(RELEASED, production, production._mfg_order_data)
+        drafts.filtered(lambda production: production.state in OPEN_STATES)._mfg_release()
         return result
+
+    def _mfg_release(self):
+        """Send the job orders of ``self``: the name they go out under is the one the shop floor reports with."""
+        for production in self:
+            production.with_context(mfg_transition=True).mfg_released_name = production.name
+            self.env["mfg.integration.message"].emit(RELEASED, production, production._mfg_order_data)
+
+    def _split_productions(self, amounts=False, cancel_remaining_qty=False, set_consumed_qty=False):
+        # A split order (backorder) is a new job order for the shop floor, linked to the one it came from.
+        productions = super()._split_productions(
+            amounts=amounts, cancel_remaining_qty=cancel_remaining_qty, set_consumed_qty=set_consumed_qty
+        )
+        origin_by_group = {production.procurement_group_id: production for production in self}
+        for backorder in (productions - self).filtered(lambda production: production.state in OPEN_STATES):
+            backorder.with_context(mfg_transition=True).mfg_backorder_of_id = origin_by_group.get(
+                backorder.procurement_group_id
+            )
+            backorder._mfg_release()
+        return productions
 
     def write(self, vals):
         # Planners' changes after release only: not Odoo's own rewrites inside a transition.
@@ -84,7 +117,12 @@ class MrpProduction(models.Model):
     def button_mark_done(self):
         unfinished = self.filtered(lambda production: production.state != "done")
         result = super(MrpProduction, self.with_context(mfg_transition=True)).button_mark_done()
-        for production in unfinished.filtered(lambda production: production.state == "done"):
+        done = unfinished.filtered(lambda production: production.state == "done")
+        occurred_at = self.env.context.get("mfg_occurred_at")
+        if occurred_at:
+            # Closed from the shop floor: finished when the close happened, not when it arrived.
+            done.with_context(force_date=True).date_finished = occurred_at
+        for production in done:
             self.env["mfg.integration.message"].emit(COMPLETED, production, production._mfg_completed_data)
         return result
 
@@ -99,13 +137,34 @@ class MrpProduction(models.Model):
             )
         return result
 
+    def _mfg_current_state(self):
+        self.ensure_one()
+        if self.state in OPEN_STATES:
+            return RELEASED, self._mfg_order_data
+        if self.state == "done":
+            return COMPLETED, self._mfg_completed_data
+        return None
+
+    @api.model
+    def _mfg_resync_domain(self, system):
+        """Open orders of ``system``'s company and plant: the job orders it should hold."""
+        domain = [("state", "in", OPEN_STATES), ("company_id", "=", system.company_id.id)]
+        if system.warehouse_id:
+            domain.append(("picking_type_id.warehouse_id", "=", system.warehouse_id.id))
+        return domain
+
     def _mfg_header(self):
         self.ensure_one()
         return {
-            "production_order": self.name,
+            "production_order": self._mfg_reference(),
             "plant": self.picking_type_id.warehouse_id.code or None,
             "product": self.product_id._mfg_code(),
         }
+
+    def _mfg_reference(self):
+        """The name the shop floor knows the order by (see mfg_released_name)."""
+        self.ensure_one()
+        return self.mfg_released_name or self.name
 
     def _mfg_order_data(self):
         """The job order the shop floor needs: what, how many, when, with which materials and operations."""
@@ -118,6 +177,7 @@ class MrpProduction(models.Model):
             planned_start=to_rfc3339(self.date_start),
             planned_end=to_rfc3339(self.date_finished),
             origin=self.origin or None,
+            backorder_of=self.mfg_backorder_of_id._mfg_reference() if self.mfg_backorder_of_id else None,
             components=[
                 {
                     "material": move.product_id._mfg_code(),
@@ -131,7 +191,7 @@ class MrpProduction(models.Model):
                 {
                     "sequence": index,
                     "name": workorder.name,
-                    "work_center": workorder.workcenter_id.code or workorder.workcenter_id.name,
+                    "work_center": workorder.workcenter_id._mfg_code(),
                     "expected_duration_minutes": workorder.duration_expected,
                 }
                 for index, workorder in enumerate(self.workorder_ids, start=1)
@@ -170,14 +230,27 @@ class MrpProduction(models.Model):
 
     @api.model
     def _mfg_find_order(self, reference, path="/data/production_order"):
-        production = self.search([("name", "=", reference)], limit=1)
+        """The order the shop floor calls ``reference`` (its released name survives Odoo's renaming);
+        once it is done, the open backorder that carries on its work."""
+        production = self.search(
+            ["|", ("mfg_released_name", "=", reference), ("name", "=", reference)], order="id", limit=1
+        )
         if not production:
             raise MfgBusinessError(self.env._("Manufacturing order %(ref)s does not exist.", ref=reference), path=path)
+        while production.state == "done":
+            backorder = self.search(
+                [("mfg_backorder_of_id", "=", production.id), ("state", "!=", "cancel")], order="id", limit=1
+            )
+            if not backorder:
+                break
+            production = backorder
         return production
 
     @api.model
     def _mfg_handle_performance_reported(self, message, data):
-        """Apply one shop-floor production report: finished quantity and lot, consumption, scrap, close."""
+        """Apply one shop-floor production report: finished quantity and lot, consumption, scrap, close.
+
+        Without ``quantity`` the report only consumes, scraps or closes (a close needs no quantity)."""
         system = message.system_id
         Mapping = self.env["mfg.integration.code.mapping"]
         production = self._mfg_find_order(data["production_order"])
@@ -191,18 +264,21 @@ class MrpProduction(models.Model):
                 path="/data/production_order",
             )
         occurred_at = parse_rfc3339(data["occurred_at"])
-        quantity = Mapping._resolve_quantity(
-            system, data["quantity"], data.get("uom"), production.product_uom_id, "/data/uom"
-        )
-        production._mfg_set_finished_lot(system, data.get("lot"))
-        # Reports accumulate; what Odoo pre-fills (e.g. when a work order starts) is replaced.
-        production.mfg_reported_qty += quantity
-        production.qty_producing = production.mfg_reported_qty
-        if "consumed" in data:
-            for index, line in enumerate(data["consumed"]):
-                production._mfg_consume_reported(system, line, f"/data/consumed/{index}")
-        else:
-            production._mfg_consume_per_bom(quantity)
+        # Everything this report does is dated when it happened (started event, scrap and stock moves).
+        production = production.with_context(mfg_occurred_at=occurred_at)
+        production._mfg_started_by_report(occurred_at)
+        if "quantity" in data:
+            quantity = Mapping._resolve_quantity(
+                system, data["quantity"], data.get("uom"), production.product_uom_id, "/data/uom"
+            )
+            production._mfg_add_finished(system, data.get("lot"), quantity)
+            # Reports accumulate; what Odoo pre-fills (e.g. when a work order starts) is replaced.
+            production.mfg_reported_qty += quantity
+            production.qty_producing = production.mfg_reported_qty
+            if "consumed" not in data:
+                production._mfg_consume_per_bom(quantity)
+        for index, line in enumerate(data.get("consumed", [])):
+            production._mfg_consume_reported(system, line, f"/data/consumed/{index}")
         scraps = self.env["stock.scrap"]
         for index, line in enumerate(data.get("scrap", [])):
             scraps |= production._mfg_scrap(system, line, occurred_at, f"/data/scrap/{index}")
@@ -219,27 +295,51 @@ class MrpProduction(models.Model):
             "qty_produced": production.qty_produced,
         }
 
-    def _mfg_set_finished_lot(self, system, lot_name):
-        tracking = self.product_id.tracking
-        if tracking == "none":
-            return
-        if not lot_name:
-            raise MfgBusinessError(
-                self.env._("%(product)s is tracked: the report needs its lot.", product=self.product_id._mfg_code()),
-                path="/data/lot",
-            )
-        if self.lot_producing_id and self.lot_producing_id.name != lot_name and self.mfg_reported_qty:
-            raise MfgBusinessError(
-                self.env._(
-                    "Order %(ref)s is producing lot %(lot)s; report lot %(new)s after closing it.",
-                    ref=self.name,
-                    lot=self.lot_producing_id.name,
-                    new=lot_name,
-                ),
-                path="/data/lot",
-            )
+    def _mfg_started_by_report(self, occurred_at):
+        """An order started on the shop floor when its earliest report says, whatever the arrival order."""
+        self.ensure_one()
+        if self.state == "confirmed" or occurred_at < self.date_start:
+            self.with_context(mfg_transition=True, force_date=True).date_start = occurred_at
+
+    def _mfg_add_finished(self, system, lot_name, quantity):
+        """Add a reported finished quantity to the order, under its lot when the product is tracked.
+
+        An order takes several finished lots; a serial-tracked order takes one report of one unit per serial."""
+        self.ensure_one()
+        product = self.product_id
+        lot = self.env["stock.lot"]
+        if product.tracking != "none":
+            if not lot_name:
+                raise MfgBusinessError(
+                    self.env._("%(product)s is tracked: the report needs its lot.", product=product._mfg_code()),
+                    path="/data/lot",
+                )
+            lot = self._mfg_finished_lot(system, lot_name)
+        move = self.move_finished_ids.filtered(lambda m: m.product_id == product and m.state not in ("done", "cancel"))[
+            :1
+        ]
+        if product.tracking == "serial":
+            if float_compare(quantity, 1, precision_rounding=self.product_uom_id.rounding) != 0:
+                raise MfgBusinessError(
+                    self.env._(
+                        "%(product)s is serial-tracked: report one unit per serial.", product=product._mfg_code()
+                    ),
+                    path="/data/quantity",
+                )
+            if move.mfg_reported and lot in move.move_line_ids.lot_id:
+                raise MfgBusinessError(
+                    self.env._("Serial %(lot)s was already reported on order %(ref)s.", lot=lot_name, ref=self.name),
+                    path="/data/lot",
+                )
+        # Not picked until the close: Odoo counts a picked finished move as produced already.
+        _add_reported_quantity(move, quantity, lot, picked=False)
+        # Odoo stamps its producing lot on every finished line at close: only when there is a single one.
+        lots = move.move_line_ids.lot_id
+        self.lot_producing_id = lots if len(lots) == 1 else False
+
+    def _mfg_finished_lot(self, system, lot_name):
         # The shop floor names the finished lots: creating the finished lot is always allowed.
-        self.lot_producing_id = self.env["mfg.integration.code.mapping"]._resolve_lot(
+        return self.env["mfg.integration.code.mapping"]._resolve_lot(
             system, self.product_id, lot_name, "/data/lot", create=True
         )
 
@@ -263,7 +363,7 @@ class MrpProduction(models.Model):
                     path=f"{path}/lot",
                 )
             lot = Mapping._resolve_lot(system, product, line["lot"], f"{path}/lot")
-        _add_consumption(move, quantity, lot)
+        _add_reported_quantity(move, quantity, lot)
 
     def _mfg_consume_per_bom(self, quantity):
         """No consumption reported: consume the BOM's share of every component."""
@@ -276,8 +376,10 @@ class MrpProduction(models.Model):
                     ),
                     path="/data/consumed",
                 )
-            share = move.product_uom_qty * quantity / self.product_qty
-            _add_consumption(move, move.product_uom.round(share), self.env["stock.lot"])
+            share = float_round(
+                move.product_uom_qty * quantity / self.product_qty, precision_rounding=move.product_uom.rounding
+            )
+            _add_reported_quantity(move, share, self.env["stock.lot"])
 
     def _mfg_scrap(self, system, line, occurred_at, path):
         Mapping = self.env["mfg.integration.code.mapping"]
@@ -301,13 +403,12 @@ class MrpProduction(models.Model):
             reason = Mapping.resolve(system, "scrap_reason", line["reason"], path=f"{path}/reason")
             vals["scrap_reason_tag_ids"] = [(4, reason.id)]
         scrap = self.env["stock.scrap"].create(vals)
-        scrap.do_scrap()
-        scrap.move_ids.write({"date": occurred_at})
-        scrap.move_ids.move_line_ids.write({"date": occurred_at})
+        scrap.do_scrap()  # its moves dated by the report's mfg_occurred_at (see stock.move._action_done)
         return scrap
 
     def _mfg_close(self, occurred_at):
-        """Finish the order now; a shortfall becomes a backorder as the operation type's rules say."""
+        """Finish the order; a shortfall becomes a backorder (released to the shop floor, see
+        _split_productions) as the operation type's rules say."""
         if not self.mfg_reported_qty:
             raise MfgBusinessError(
                 self.env._("Order %(ref)s has no reported production to close.", ref=self.name), path="/data/close"
@@ -317,17 +418,14 @@ class MrpProduction(models.Model):
         unreported.move_line_ids.unlink()
         unreported.picked = False
         backorder = self.mfg_reported_qty < self.product_qty and self.picking_type_id.create_backorder != "never"
+        # A buffered close is dated when it happened: stock moves, the order's end, open time logs.
         self.with_context(
             skip_consumption=True,
             skip_backorder=True,
             skip_redirection=True,
             mo_ids_to_backorder=self.ids if backorder else [],
+            mfg_occurred_at=occurred_at,
         ).button_mark_done()
-        # A buffered report is dated when it happened on the shop floor.
-        done_moves = (self.move_raw_ids | self.move_finished_ids).filtered(lambda m: m.state == "done")
-        done_moves.write({"date": occurred_at})
-        done_moves.move_line_ids.write({"date": occurred_at})
-        self.date_finished = occurred_at
 
 
 def _material_line(line):
@@ -339,9 +437,9 @@ def _material_line(line):
     }
 
 
-def _add_consumption(move, quantity, lot):
-    """Add reported consumption to a component move; the first report replaces what Odoo
-    reserved or pre-filled."""
+def _add_reported_quantity(move, quantity, lot, picked=True):
+    """Add a reported quantity (consumed component or finished product) to a move; the first
+    report replaces what Odoo reserved or pre-filled."""
     if not move.mfg_reported:
         move.move_line_ids.unlink()
         move.mfg_reported = True
@@ -360,4 +458,4 @@ def _add_consumption(move, quantity, lot):
                 "location_dest_id": move.location_dest_id.id,
             }
         )
-    move.picked = True
+    move.picked = picked

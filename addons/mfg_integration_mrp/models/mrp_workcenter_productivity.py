@@ -7,6 +7,16 @@ from odoo.addons.mfg_integration_stock.lib.results import records_result
 class MrpWorkcenterProductivity(models.Model):
     _inherit = "mrp.workcenter.productivity"
 
+    def _close(self):
+        """A time log closed by a shop-floor report ends when the report happened: it is the time
+        worked as reported, not Odoo's split of the time up to now into productive and reduced speed."""
+        occurred_at = self.env.context.get("mfg_occurred_at")
+        if not occurred_at:
+            return super()._close()
+        for timer in self:
+            timer.date_end = max(occurred_at, timer.date_start)
+        return None
+
     @api.model
     def _mfg_handle_downtime_reported(self, message, data):
         """Record a downtime as a productivity loss: open until a report with the same

@@ -23,6 +23,15 @@ class MrpWorkorder(models.Model):
         result = super(MrpWorkorder, self.with_context(mfg_transition=True)).button_start(
             raise_on_invalid_state=raise_on_invalid_state
         )
+        occurred_at = self.env.context.get("mfg_occurred_at")
+        if occurred_at:
+            # Started from the shop floor: the time log, the operation and the order start when it happened.
+            self.time_ids.filtered(lambda t: not t.date_end and t.user_id == self.env.user).write(
+                {"date_start": occurred_at}
+            )
+            not_started.with_context(bypass_duration_calculation=True).write({"date_start": occurred_at})
+            for production in self.production_id:
+                production._mfg_started_by_report(occurred_at)
         waiting_orders._mfg_emit_started()
         for workorder in not_started.filtered(lambda workorder: workorder.state == "progress"):
             self.env["mfg.integration.message"].emit(STARTED, workorder, workorder._mfg_data)
@@ -31,17 +40,25 @@ class MrpWorkorder(models.Model):
     def button_finish(self):
         unfinished = self.filtered(lambda workorder: workorder.state != "done")
         result = super(MrpWorkorder, self.with_context(mfg_transition=True)).button_finish()
-        for workorder in unfinished.filtered(lambda workorder: workorder.state == "done"):
+        finished = unfinished.filtered(lambda workorder: workorder.state == "done")
+        occurred_at = self.env.context.get("mfg_occurred_at")
+        if occurred_at:
+            # Finished on the shop floor (its time logs closed then too: mrp.workcenter.productivity._close).
+            for workorder in finished:
+                workorder.with_context(bypass_duration_calculation=True).write(
+                    {"date_start": min(workorder.date_start or occurred_at, occurred_at), "date_finished": occurred_at}
+                )
+        for workorder in finished:
             self.env["mfg.integration.message"].emit(FINISHED, workorder, workorder._mfg_data)
         return result
 
     def _mfg_data(self):
         self.ensure_one()
         return {
-            "production_order": self.production_id.name,
+            "production_order": self.production_id._mfg_reference(),
             "plant": self.production_id.picking_type_id.warehouse_id.code or None,
             "operation": self.name,
-            "work_center": self.workcenter_id.code or self.workcenter_id.name,
+            "work_center": self.workcenter_id._mfg_code(),
             "state": self.state,
             "started_at": to_rfc3339(self.date_start),
             "finished_at": to_rfc3339(self.date_finished),
@@ -74,17 +91,14 @@ class MrpWorkorder(models.Model):
             )
         occurred_at = parse_rfc3339(data["occurred_at"])
         action = data["action"]
+        # Each step is dated when it happened on the shop floor, not when it arrived.
+        workorder = workorder.with_context(mfg_occurred_at=occurred_at)
         if action in ("start", "resume"):
-            workorder.with_context(mfg_occurred_at=occurred_at).button_start()
-            # The productivity line just opened is dated when the shop floor started.
-            workorder.time_ids.filtered(lambda t: not t.date_end).write({"date_start": occurred_at})
+            workorder.button_start()
         elif action == "pause":
-            workorder.time_ids.filtered(lambda t: not t.date_end).write({"date_end": occurred_at})
             workorder.button_pending()
         else:
-            workorder.time_ids.filtered(lambda t: not t.date_end).write({"date_end": occurred_at})
             workorder.button_finish()
-            workorder.date_finished = occurred_at
         return records_result(
             workorder,
             state=workorder.state,

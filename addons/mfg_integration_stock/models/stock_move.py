@@ -15,6 +15,18 @@ class StockMove(models.Model):
         moves._mfg_set_business_date(self.env.context.get("mfg_occurred_at"))
         return moves
 
+    def _action_assign(self, force_qty=False):
+        result = super()._action_assign(force_qty=force_qty)
+        # A transfer that became ready goes to the WMS/3PL that picks it.
+        self.picking_id._mfg_release_ready()
+        return result
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "product_uom_qty" in vals and not self.env.context.get("mfg_transition"):
+            self.picking_id._mfg_announce_change(["lines"])
+        return result
+
     def _mfg_set_business_date(self, when):
         """Date done moves and their lines when it happened, not when the report arrived."""
         if when:
@@ -37,6 +49,7 @@ class StockMove(models.Model):
         system._mfg_check_plant(destination.warehouse_id, destination.complete_name, "/data/to_location")
         quantity = Mapping._resolve_quantity(system, data["quantity"], data.get("uom"), product.uom_id, "/data/uom")
         lot = self.env["stock.lot"]._mfg_reported(system, product, data.get("lot"), "/data/lot")
+        system._mfg_check_on_hand(product, source, lot, quantity, "/data/quantity")
         occurred_at = parse_rfc3339(data["occurred_at"]) if data.get("occurred_at") else None
         picking_type = self._mfg_internal_type(source, destination, system)
         picking = self.env["stock.picking"].create(
