@@ -79,8 +79,10 @@ class TestSupplierAcknowledgement(SupplierLoopCase):
         self.assertEqual(result["records"], [{"model": "purchase.order", "id": self.order.id, "name": self.order.name}])
         self.assertEqual(self.order.mfg_ack_state, "accepted")
         self.assertTrue(self.order.mfg_ack_date)
-        [note] = self.order.message_ids.filtered(lambda message: "Thanks!" in message.body)
+        # In the system's name, by OdooBot: the technical user has no e-mail address.
+        [note] = self.system_notes(self.order).filtered(lambda message: "Thanks!" in message.body)
         self.assertIn("accepted", note.body)
+        self.assertFalse(self.tech_user.email)
         self.assertFalse(self.order.activity_ids)
 
     def test_changed_dates_go_to_expected_dates_and_quantity_differences_are_flagged(self):
@@ -115,6 +117,8 @@ class TestSupplierAcknowledgement(SupplierLoopCase):
         [activity] = self.order.activity_ids
         self.assertEqual(activity.user_id, self.buyer)
         self.assertIn("quantities differ", activity.summary)
+        [note] = self.system_notes(self.order)
+        self.assertIn("Nut M8", note.body)
         self.assertIn("Nut M8", str(activity.note))
         self.assertEqual(self.receipt.move_ids.filtered(lambda m: m.product_id == self.nut).product_uom_qty, 50)
         # The supplier's own dates are not echoed back to it as a change.
@@ -129,6 +133,16 @@ class TestSupplierAcknowledgement(SupplierLoopCase):
         self.assertEqual(activity.user_id, self.buyer)
         self.assertIn("rejected", activity.summary)
         self.assertIn("Discontinued", str(activity.note))
+        # The buyer is told by e-mail, from OdooBot, not from the technical user.
+        [assigned] = self.env["mail.message"].search(
+            [
+                ("model", "=", "purchase.order"),
+                ("res_id", "=", self.order.id),
+                ("partner_ids", "in", self.buyer.partner_id.ids),
+            ]
+        )
+        self.assertEqual(assigned.author_id, self.env.ref("base.partner_root"))
+        self.assertTrue(self.system_notes(self.order).filtered(lambda message: "Discontinued" in message.body))
 
     def test_order_of_another_supplier_is_refused(self):
         other = self.make_order(partner=self.env["res.partner"].create({"name": "Other supplier"}))
@@ -208,7 +222,9 @@ class TestShippingNotices(SupplierLoopCase):
         )
         self.assertEqual(self.receipt.scheduled_date, datetime(2030, 2, 3, 7, 0))
         self.assertEqual(self.receipt.mfg_asn_numbers, "ASN-1, ASN-2")
-        self.assertTrue(self.receipt.message_ids.filtered(lambda message: "Shipping notice ASN-2" in message.body))
+        self.assertTrue(
+            self.system_notes(self.receipt).filtered(lambda message: "Shipping notice ASN-2" in message.body)
+        )
 
         # The receiver at the dock only checks and validates.
         self.assertIs(self.receipt.button_validate(), True)
