@@ -113,7 +113,8 @@ class MfgIntegrationSystem(models.Model):
         # handler already changed ``record`` with the technical user's own rights, and only this
         # note and activity, built by our code, are written with OdooBot's.
         as_bot = record.with_user(SUPERUSER_ID)
-        header = Markup("<p><b>%s</b></p>") % self.env._("%(system)s reports:", system=self.display_name)
+        # sudo: only the system's name, for the header; the technical user may not read systems.
+        header = Markup("<p><b>%s</b></p>") % self.env._("%(system)s reports:", system=self.sudo().display_name)
         as_bot.message_post(body=header + body, subtype_xmlid="mail.mt_note")
         if activity:
             as_bot.activity_schedule("mail.mail_activity_data_todo", **activity)

@@ -193,10 +193,10 @@ class PurchaseOrder(models.Model):
             "records": [{"model": record._name, "id": record.id, "name": record.display_name} for record in records]
         }
 
-    def _mfg_buyer(self):
+    def _mfg_buyer(self, system):
         """Who acts on the supplier's answer: the order's buyer, else the supplier system's responsible."""
         self.ensure_one()
-        return self.user_id or self.mfg_supplier_system_id.responsible_user_id or self.env.user
+        return self.user_id or system.responsible_user_id or self.env.user
 
     # -- inbound: acknowledgement --------------------------------------------
 
@@ -263,7 +263,7 @@ class PurchaseOrder(models.Model):
         activity = None
         if status == "rejected":
             activity = {
-                "user_id": self._mfg_buyer().id,
+                "user_id": self._mfg_buyer(system).id,
                 "summary": _("Supplier rejected %(order)s", order=self.name),
                 "note": note or _("The supplier's system rejected the order without a note."),
             }
@@ -280,7 +280,7 @@ class PurchaseOrder(models.Model):
                 for line, promised in differences
             )
             activity = {
-                "user_id": self._mfg_buyer().id,
+                "user_id": self._mfg_buyer(system).id,
                 "summary": _("Supplier quantities differ on %(order)s", order=self.name),
                 "note": Markup("<p>%s</p><ul>%s</ul>")
                 % (_("The supplier promised other quantities; the order was not changed:"), lines),

@@ -139,6 +139,8 @@ class TestSupplierAcknowledgement(SupplierLoopCase):
                 ("model", "=", "purchase.order"),
                 ("res_id", "=", self.order.id),
                 ("partner_ids", "in", self.buyer.partner_id.ids),
+                ("message_type", "=", "user_notification"),
+                ("subject", "ilike", "assigned to you"),
             ]
         )
         self.assertEqual(assigned.author_id, self.env.ref("base.partner_root"))
