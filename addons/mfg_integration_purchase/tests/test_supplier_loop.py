@@ -271,3 +271,38 @@ class TestShippingNotices(SupplierLoopCase):
         self.assertBusinessError(
             self.asn("ASN-1", [{"material": "NUT-M8", "quantity": 10}]), "/data/asn_number", "ASN-1"
         )
+
+
+@tagged("post_install", "-at_install")
+class TestSupplierTwoCompanies(SupplierLoopCase):
+    """Another company has products with the same internal references as the ones on the order."""
+
+    def test_notice_by_internal_reference_fills_the_orders_own_product(self):
+        company_b = self.env["res.company"].create({"name": "Plant B Ltd"})
+        bolt_b = self.env["product.product"].create(
+            {"name": "Bolt M8", "default_code": "BOLT-M8", "tracking": "lot", "company_id": company_b.id}
+        )
+        order = self.make_order()
+        order.button_confirm()
+        self.assertProcessed(
+            self.post_event(
+                ACK,
+                {"purchase_order": order.name, "status": "changed", "lines": [{"material": "BOLT-M8", "quantity": 90}]},
+            )
+        )
+        self.assertEqual(self.line_of(order, self.bolt).mfg_promised_qty, 90)
+        response = self.post_event(
+            ASN,
+            {
+                "purchase_order": order.name,
+                "asn_number": "ASN-1",
+                "expected_arrival": "2030-02-01T07:00:00Z",
+                "lines": [{"material": "BOLT-M8", "quantity": 60, "lot": "L-1"}],
+            },
+        )
+        self.assertNotIn(self.tech_user.login, response.text)
+        self.assertProcessed(response)
+        [operation] = order.picking_ids.move_line_ids
+        self.assertEqual((operation.product_id, operation.quantity, operation.lot_id.name), (self.bolt, 60.0, "L-1"))
+        self.assertEqual(operation.lot_id.company_id, self.env.company)
+        self.assertFalse(self.env["stock.lot"].search([("product_id", "=", bolt_b.id)]))
