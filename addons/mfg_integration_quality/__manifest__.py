@@ -22,6 +22,7 @@
         "views/mfg_quality_lot_hold_views.xml",
         "views/stock_lot_views.xml",
         "views/qc_test_views.xml",
+        "views/qc_inspection_views.xml",
         "views/res_config_settings_views.xml",
         "wizard/mfg_quality_lot_hold_wizard_views.xml",
     ],

@@ -1,4 +1,6 @@
-from odoo import api, fields, models
+from markupsafe import Markup
+
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib import signing
@@ -182,6 +184,24 @@ class MfgIntegrationSystem(models.Model):
         action["domain"] = [("system_id", "=", self.id)]
         action["context"] = {}
         return action
+
+    # -- chatter ---------------------------------------------------------------
+
+    def _post_on(self, record, body, activity=None):
+        """Note in ``record``'s chatter what this system did (``body``, HTML), headed by the system's
+        name, and give a person a to-do when ``activity`` (``activity_schedule`` keywords: user_id,
+        summary, note) is given. OdooBot writes both, never the technical user: a machine account has
+        no mailbox, and Odoo refuses to post or notify in the name of an author without an e-mail."""
+        self.ensure_one()
+        # with_user(SUPERUSER_ID): OdooBot authors the note and the assignment e-mail. Safe: the
+        # handler already changed ``record`` with the technical user's own rights, and only this
+        # note and activity, built by our code, are written with OdooBot's.
+        as_bot = record.with_user(SUPERUSER_ID)
+        # sudo: only the system's name, for the header; the technical user may not read systems.
+        header = Markup("<p><b>%s</b></p>") % self.env._("%(system)s reports:", system=self.sudo().display_name)
+        as_bot.message_post(body=header + body, subtype_xmlid="mail.mt_note")
+        if activity:
+            as_bot.activity_schedule("mail.mail_activity_data_todo", **activity)
 
     # -- inbound signatures ----------------------------------------------------
 

@@ -187,9 +187,10 @@ class PurchaseOrder(models.Model):
         uom = self.env["mfg.integration.code.mapping"].sudo().resolve(system, "uom", code, path=path)
         return self.env["uom.uom"].browse(uom.id)
 
-    def _mfg_buyer(self):
+    def _mfg_buyer(self, system):
+        """Who acts on the supplier's answer: the order's buyer, else the supplier system's responsible."""
         self.ensure_one()
-        return self.user_id or self.env.user
+        return self.user_id or system.responsible_user_id or self.env.user
 
     # -- inbound: acknowledgement --------------------------------------------
 
@@ -248,22 +249,19 @@ class PurchaseOrder(models.Model):
             if "mfg_promised_qty" in vals:
                 parts.append(_("quantity %(qty)s %(uom)s", qty=vals["mfg_promised_qty"], uom=line.product_uom.name))
             items.append(Markup("<li>%s: %s</li>") % (line.product_id.display_name, ", ".join(parts)))
-        body = Markup("<p>%s</p>") % _(
-            "Supplier system %(system)s: order %(status)s.", system=system.name, status=labels[status].lower()
-        )
+        body = Markup("<p>%s</p>") % _("Order %(status)s.", status=labels[status].lower())
         if note:
             body += Markup("<p>%s</p>") % note
         if items:
             body += Markup("<ul>%s</ul>") % Markup("").join(items)
-        self.message_post(body=body, subtype_xmlid="mail.mt_note")
+        activity = None
         if status == "rejected":
-            self.activity_schedule(
-                "mail.mail_activity_data_todo",
-                user_id=self._mfg_buyer().id,
-                summary=_("Supplier rejected %(order)s", order=self.name),
-                note=note or _("The supplier's system rejected the order without a note."),
-            )
-        if differences:
+            activity = {
+                "user_id": self._mfg_buyer(system).id,
+                "summary": _("Supplier rejected %(order)s", order=self.name),
+                "note": note or _("The supplier's system rejected the order without a note."),
+            }
+        elif differences:
             lines = Markup("").join(
                 Markup("<li>%s</li>")
                 % self.env._(
@@ -275,13 +273,13 @@ class PurchaseOrder(models.Model):
                 )
                 for line, promised in differences
             )
-            self.activity_schedule(
-                "mail.mail_activity_data_todo",
-                user_id=self._mfg_buyer().id,
-                summary=_("Supplier quantities differ on %(order)s", order=self.name),
-                note=Markup("<p>%s</p><ul>%s</ul>")
+            activity = {
+                "user_id": self._mfg_buyer(system).id,
+                "summary": _("Supplier quantities differ on %(order)s", order=self.name),
+                "note": Markup("<p>%s</p><ul>%s</ul>")
                 % (_("The supplier promised other quantities; the order was not changed:"), lines),
-            )
+            }
+        system._post_on(self, body, activity)
 
     # -- inbound: advance shipping notice ------------------------------------
 
@@ -387,18 +385,17 @@ class PurchaseOrder(models.Model):
                 for move, qty, lot in plans
                 if move.picking_id == picking
             )
-            picking.message_post(
-                body=Markup("<p>%s</p><ul>%s</ul>")
+            system._post_on(
+                picking,
+                Markup("<p>%s</p><ul>%s</ul>")
                 % (
                     _(
-                        "Shipping notice %(asn)s from %(system)s, expected %(date)s:",
+                        "Shipping notice %(asn)s, expected %(date)s:",
                         asn=asn,
-                        system=system.name,
                         date=fields.Datetime.to_string(expected),
                     ),
                     items,
                 ),
-                subtype_xmlid="mail.mt_note",
             )
         _logger.info(
             "ASN %s pre-filled %s for %s",

@@ -15,6 +15,8 @@ OUTBOUND = (
     "mfg.purchase_order.cancelled.v1",
 )
 INBOUND = ("mfg.supplier.order_acknowledged.v1", "mfg.supplier.shipment_notified.v1")
+# The supplier portal's technical user's rights, as the README lists them.
+TECHNICAL_USER_GROUPS = "purchase.group_purchase_user,stock.group_stock_user"
 
 
 class SupplierLoopCase(InboundApiMixin, HttpCase):
@@ -55,10 +57,12 @@ class SupplierLoopCase(InboundApiMixin, HttpCase):
         system = self.env["mfg.integration.system"].create(
             {"name": code, "code": code, "kind": "supplier", "inbound_event_type_ids": [(6, 0, self.inbound_types.ids)]}
         )
+        # As the README creates it: no e-mail address, only the documented rights.
         user = new_test_user(
             self.env,
             login=f"tech-{code.lower()}-{uuid.uuid4().hex[:6]}",
-            groups="base.group_user,purchase.group_purchase_user,stock.group_stock_user",
+            email=False,
+            groups=TECHNICAL_USER_GROUPS,
         )
         user.mfg_system_id = system
         key = self.make_api_key(user, code)
@@ -108,6 +112,12 @@ class SupplierLoopCase(InboundApiMixin, HttpCase):
                 ("res_id", "=", record.id),
             ],
             order="id",
+        )
+
+    def system_notes(self, record):
+        """The chatter notes on ``record`` written in the supplier system's name (by OdooBot)."""
+        return record.message_ids.filtered(
+            lambda message: message.author_id == self.env.ref("base.partner_root") and self.system.name in message.body
         )
 
     # -- inbound: the REST API ---------------------------------------------

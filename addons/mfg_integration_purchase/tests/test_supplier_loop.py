@@ -114,8 +114,10 @@ class TestSupplierAcknowledgement(SupplierLoopCase):
         self.assertEqual(result["records"], [{"model": "purchase.order", "id": self.order.id, "name": self.order.name}])
         self.assertEqual(self.order.mfg_ack_state, "accepted")
         self.assertTrue(self.order.mfg_ack_date)
-        [note] = self.order.message_ids.filtered(lambda message: "Thanks!" in message.body)
+        # In the system's name, by OdooBot: the technical user has no e-mail address.
+        [note] = self.system_notes(self.order).filtered(lambda message: "Thanks!" in message.body)
         self.assertIn("accepted", note.body)
+        self.assertFalse(self.tech_user.email)
         self.assertFalse(self.order.activity_ids)
 
     def test_changed_dates_go_to_expected_dates_and_quantity_differences_are_flagged(self):
@@ -150,6 +152,8 @@ class TestSupplierAcknowledgement(SupplierLoopCase):
         [activity] = self.order.activity_ids
         self.assertEqual(activity.user_id, self.buyer)
         self.assertIn("quantities differ", activity.summary)
+        [note] = self.system_notes(self.order)
+        self.assertIn("Nut M8", note.body)
         self.assertIn("Nut M8", str(activity.note))
         self.assertEqual(self.receipt.move_ids.filtered(lambda m: m.product_id == self.nut).product_uom_qty, 50)
         # The supplier's own dates are not echoed back to it as a change.
@@ -164,6 +168,18 @@ class TestSupplierAcknowledgement(SupplierLoopCase):
         self.assertEqual(activity.user_id, self.buyer)
         self.assertIn("rejected", activity.summary)
         self.assertIn("Discontinued", str(activity.note))
+        # The buyer is told by e-mail, from OdooBot, not from the technical user.
+        [assigned] = self.env["mail.message"].search(
+            [
+                ("model", "=", "purchase.order"),
+                ("res_id", "=", self.order.id),
+                ("partner_ids", "in", self.buyer.partner_id.ids),
+                ("message_type", "=", "user_notification"),
+                ("subject", "ilike", "assigned to you"),
+            ]
+        )
+        self.assertEqual(assigned.author_id, self.env.ref("base.partner_root"))
+        self.assertTrue(self.system_notes(self.order).filtered(lambda message: "Discontinued" in message.body))
 
     def test_order_of_another_supplier_is_refused(self):
         other = self.make_order(partner=self.env["res.partner"].create({"name": "Other supplier"}))
@@ -243,7 +259,9 @@ class TestShippingNotices(SupplierLoopCase):
         )
         self.assertEqual(self.receipt.scheduled_date, datetime(2030, 2, 3, 7, 0))
         self.assertEqual(self.receipt.mfg_asn_numbers, "ASN-1, ASN-2")
-        self.assertTrue(self.receipt.message_ids.filtered(lambda message: "Shipping notice ASN-2" in message.body))
+        self.assertTrue(
+            self.system_notes(self.receipt).filtered(lambda message: "Shipping notice ASN-2" in message.body)
+        )
 
         # The receiver at the dock only checks and validates.
         self.assertIs(self.receipt.button_validate(), True)
@@ -288,3 +306,38 @@ class TestShippingNotices(SupplierLoopCase):
         self.assertBusinessError(
             self.asn("ASN-1", [{"material": "NUT-M8", "quantity": 10}]), "/data/asn_number", "ASN-1"
         )
+
+
+@tagged("post_install", "-at_install")
+class TestSupplierTwoCompanies(SupplierLoopCase):
+    """Another company has products with the same internal references as the ones on the order."""
+
+    def test_notice_by_internal_reference_fills_the_orders_own_product(self):
+        company_b = self.env["res.company"].create({"name": "Plant B Ltd"})
+        bolt_b = self.env["product.product"].create(
+            {"name": "Bolt M8", "default_code": "BOLT-M8", "tracking": "lot", "company_id": company_b.id}
+        )
+        order = self.make_order()
+        order.button_confirm()
+        self.assertProcessed(
+            self.post_event(
+                ACK,
+                {"purchase_order": order.name, "status": "changed", "lines": [{"material": "BOLT-M8", "quantity": 90}]},
+            )
+        )
+        self.assertEqual(self.line_of(order, self.bolt).mfg_promised_qty, 90)
+        response = self.post_event(
+            ASN,
+            {
+                "purchase_order": order.name,
+                "asn_number": "ASN-1",
+                "expected_arrival": "2030-02-01T07:00:00Z",
+                "lines": [{"material": "BOLT-M8", "quantity": 60, "lot": "L-1"}],
+            },
+        )
+        self.assertNotIn(self.tech_user.login, response.text)
+        self.assertProcessed(response)
+        [operation] = order.picking_ids.move_line_ids
+        self.assertEqual((operation.product_id, operation.quantity, operation.lot_id.name), (self.bolt, 60.0, "L-1"))
+        self.assertEqual(operation.lot_id.company_id, self.env.company)
+        self.assertFalse(self.env["stock.lot"].search([("product_id", "=", bolt_b.id)]))

@@ -1,5 +1,7 @@
 import logging
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.osv import expression
 
@@ -22,6 +24,24 @@ class QcInspection(models.Model):
         "mfg.integration.system", string="Reported By", readonly=True, help="Quality system that reported the result."
     )
     mfg_inspector = fields.Char(string="Inspector", readonly=True)
+    mfg_reported_outcome = fields.Selection(
+        [("pass", "Pass"), ("fail", "Fail")],
+        string="System's Verdict",
+        readonly=True,
+        help="Outcome the quality system reported; Odoo's own verdict from the test's limits is 'Success?'.",
+    )
+    mfg_verdicts_differ = fields.Boolean(
+        string="Verdicts Differ",
+        compute="_compute_mfg_verdicts_differ",
+        store=True,
+        help="The quality system's verdict is not the one the test's limits give.",
+    )
+
+    @api.depends("mfg_reported_outcome", "success")
+    def _compute_mfg_verdicts_differ(self):
+        for inspection in self:
+            reported = inspection.mfg_reported_outcome
+            inspection.mfg_verdicts_differ = bool(reported) and (reported == "pass") != inspection.success
 
     def write(self, vals):
         completing = self.browse()
@@ -109,14 +129,81 @@ class QcInspection(models.Model):
         user = inspector and self.env["res.users"].search(
             ["|", ("login", "=", inspector), ("name", "=", inspector)], limit=1
         )
-        vals = {"mfg_system_id": system.id, "mfg_inspector": inspector or False}
+        vals = {
+            "mfg_system_id": system.id,
+            "mfg_inspector": inspector or False,
+            "mfg_reported_outcome": data["outcome"],
+        }
         if user:
             vals["user"] = user.id
         inspection.write(vals)
         inspection.with_context(mfg_done_at=occurred_at).write(
             {"state": "success" if data["outcome"] == "pass" else "failed"}
         )
-        return records_result(inspection)
+        if inspection.mfg_verdicts_differ:
+            inspection._mfg_flag_disagreement(system)
+        return inspection._mfg_result_answer()
+
+    def _mfg_result_answer(self):
+        """What a reported result caused, for the quality system: the inspection, both verdicts,
+        and the lot's hold (placed by this result, or already there)."""
+        self.ensure_one()
+        hold = self.lot_id.mfg_hold_ids.filtered(lambda hold: hold.state == "active")[:1]
+        records = [{"model": "qc.inspection", "id": self.id, "name": self.name}]
+        if hold:
+            records.append({"model": hold._name, "id": hold.id, "name": hold.reason})
+        return {
+            "records": records,
+            "inspection": {
+                "name": self.name,
+                "outcome": self.mfg_reported_outcome,
+                "odoo_outcome": "pass" if self.success else "fail",
+            },
+            "hold": {
+                "id": hold.id,
+                "lot": self.lot_id.name,
+                "reason": hold.reason,
+                "placed_by_this_result": hold.inspection_id == self,
+                "placed_at": to_rfc3339(hold.placed_at),
+            }
+            if hold
+            else None,
+        }
+
+    def _mfg_flag_disagreement(self, system):
+        """One to-do for the quality responsible when the system's verdict is not the test limits' one."""
+        self.ensure_one()
+        odoo_outcome = "pass" if self.success else "fail"
+        lines = Markup("").join(
+            Markup("<li>%s</li>")
+            % self.env._(
+                "%(question)s: %(value)s (valid: %(valid)s)",
+                question=line.name,
+                value=line.qualitative_value.name if line.question_type == "qualitative" else line.quantitative_value,
+                valid=line.valid_values or "",
+            )
+            for line in self.inspection_lines
+            if not line.success
+        )
+        summary = _(
+            "%(inspection)s: %(system)s says %(reported)s, the test's limits say %(odoo)s",
+            inspection=self.name,
+            system=system.name,
+            reported=self.mfg_reported_outcome,
+            odoo=odoo_outcome,
+        )
+        body = Markup("<p>%s</p>") % summary
+        if lines:
+            body += Markup("<ul>%s</ul>") % lines
+        responsible = self._mfg_quality_responsible(system)
+        system._post_on(self, body, {"user_id": responsible.id, "summary": summary, "note": body})
+
+    def _mfg_quality_responsible(self, system):
+        """The inspection's Responsible, unless that is a technical user: then the system's Responsible."""
+        self.ensure_one()
+        if self.user and not self.user.mfg_system_id:
+            return self.user
+        return system.responsible_user_id or self.user
 
     @api.model
     def _mfg_test_for_code(self, system, code):

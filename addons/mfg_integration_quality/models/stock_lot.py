@@ -58,8 +58,7 @@ class StockLot(models.Model):
                 "placed_by_id": self.env.uid,
             }
         )
-        # A note, not a message: the author may be a technical user without e-mail (a QMS's hold request).
-        self._message_log(body=Markup("<p>%s</p>") % _("Quality hold placed: %(reason)s", reason=reason))
+        self._mfg_note(Markup("<p>%s</p>") % _("Quality hold placed: %(reason)s", reason=reason), system)
         self._mfg_emit_hold(EVENT_HOLD_PLACED, hold, reason, hold.placed_at)
         _logger.info(
             "Lot %s of %s placed on quality hold: %s",
@@ -88,9 +87,16 @@ class StockLot(models.Model):
                 "release_system_id": system.id if system else False,
             }
         )
-        self._message_log(body=Markup("<p>%s</p>") % _("Quality hold released: %(reason)s", reason=reason))
+        self._mfg_note(Markup("<p>%s</p>") % _("Quality hold released: %(reason)s", reason=reason), system)
         self._mfg_emit_hold(EVENT_HOLD_RELEASED, holds[0], reason, holds[0].released_at)
         return holds
+
+    def _mfg_note(self, body, system=None):
+        """A note on the lot: in the system's name when a system caused it, else as the user."""
+        if system:
+            system._post_on(self, body)
+        else:
+            self.message_post(body=body, subtype_xmlid="mail.mt_note")
 
     def _mfg_emit_hold(self, event_type_code, hold, reason, at):
         data = {
@@ -103,7 +109,13 @@ class StockLot(models.Model):
         }
         if hold.inspection_id:
             data["inspection"] = hold.inspection_id.name
-        self.env["mfg.integration.message"]._mfg_emit_not_to_sender(event_type_code, self, data, subject=self.name)
+        Message = self.env["mfg.integration.message"]
+        if event_type_code == EVENT_HOLD_PLACED and hold.origin == "inspection":
+            # Odoo's decision (the company's setting), not an echo: the system whose failed result
+            # caused the hold hears of it too.
+            Message.emit(event_type_code, self, data, subject=self.name)
+        else:
+            Message._mfg_emit_not_to_sender(event_type_code, self, data, subject=self.name)
 
     def _mfg_check_not_on_hold(self, operation):
         """Raise a UserError naming each held lot and its reason."""

@@ -13,6 +13,8 @@ API = "/api/mfg/v1/events"
 RESULT = "mfg.quality.result_reported.v1"
 HOLD = "mfg.quality.hold_requested.v1"
 RELEASE = "mfg.quality.hold_released.v1"
+# The QMS's technical user's rights, as the README lists them.
+TECHNICAL_USER_GROUPS = "stock.group_stock_user,quality_control_oca.group_quality_control_user"
 OUTBOUND = ("mfg.quality.inspection_completed.v1", "mfg.quality.lot.hold_placed.v1", "mfg.quality.lot.hold_released.v1")
 
 
@@ -38,10 +40,9 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
                     "subscription_ids": [(0, 0, {"event_type_id": t.id}) for t in outbound],
                 }
             )
-        # The documented way: Technical User (the rights the allowed types declare), then New API Key.
-        tech = self.qms.action_create_technical_user()
-        self.tech_login = tech.login
-        self.key = self.make_api_key(tech, "qms")
+        self.tech = self.make_technical_user(self.qms)
+        self.tech_login = self.tech.login
+        self.key = self.make_api_key(self.tech, "qms")
         self.env.company.mfg_hold_on_failed_inspection = True
 
         self.warehouse = self.env["stock.warehouse"].search([("company_id", "=", self.env.company.id)], limit=1)
@@ -91,6 +92,17 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
         )
 
     # -- helpers -------------------------------------------------------------
+
+    def make_technical_user(self, system):
+        """As the README creates it: the system form's Technical User button (no e-mail, the declared rights)."""
+        return system.action_create_technical_user()
+
+    def system_notes(self, record, system=None):
+        """The chatter notes on ``record`` written in the system's name (by OdooBot)."""
+        name = (system or self.qms).name
+        return record.message_ids.filtered(
+            lambda message: message.author_id == self.env.ref("base.partner_root") and name in message.body
+        )
 
     def sent(self, system):
         """The outbound events queued for ``system`` (the outbox), oldest first, as (type, data)."""
@@ -160,9 +172,26 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
     # -- tests ---------------------------------------------------------------
 
     def test_failed_result_places_a_hold_that_blocks_delivery_until_released(self):
+        self.assertFalse(self.tech.email)
         result = self.assertProcessed(self.post_event(RESULT, self.failed_result()))
 
         inspection = self.env["qc.inspection"].browse(result["records"][0]["id"])
+        hold = self.lot.mfg_hold_ids
+        # The answer names the hold the result placed, and both verdicts.
+        self.assertEqual(result["inspection"], {"name": inspection.name, "outcome": "fail", "odoo_outcome": "fail"})
+        self.assertEqual(
+            result["hold"],
+            {
+                "id": hold.id,
+                "lot": "R-1",
+                "reason": f"Inspection {inspection.name} (Viscosity check) failed",
+                "placed_by_this_result": True,
+                "placed_at": result["hold"]["placed_at"],
+            },
+        )
+        self.assertEqual(result["records"][1], {"model": "mfg.quality.lot.hold", "id": hold.id, "name": hold.reason})
+        self.assertTrue(self.system_notes(self.lot).filtered(lambda message: "Quality hold placed" in message.body))
+        self.assertFalse(inspection.activity_ids, "the verdicts agree")
         self.assertEqual(inspection.object_id, self.lot)
         self.assertEqual(inspection.lot_id, self.lot)
         self.assertEqual(inspection.state, "failed")
@@ -186,7 +215,12 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
         self.assertEqual(completed["subject"]["lot"], "R-1")
         self.assertEqual(completed["occurred_at"], "2030-01-05T09:30:00Z")
         self.assertEqual(self.sent(self.mes)[1][1]["origin"], "inspection")
-        self.assertEqual(self.sent(self.qms), [], "the QMS is not told back what it reported")
+        # The hold is Odoo's decision: the QMS hears of it; the inspection it reported is not echoed back.
+        [(event_type, placed)] = self.sent(self.qms)
+        self.assertEqual(event_type, "mfg.quality.lot.hold_placed.v1")
+        self.assertEqual(
+            (placed["lot"], placed["origin"], placed["inspection"]), ("R-1", "inspection", inspection.name)
+        )
 
         delivery = self.delivery_of_resin()
         with self.assertRaises(UserError) as blocked:
@@ -206,6 +240,8 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
         self.assertEqual(self.lot.mfg_hold_ids.release_reason, "Retest passed")
         self.assertEqual(self.lot.mfg_hold_ids.released_at, datetime(2030, 1, 6, 8, 0))
         self.assertEqual(self.sent(self.mes)[-1][0], "mfg.quality.lot.hold_released.v1")
+        self.assertEqual(len(self.sent(self.qms)), 1, "the QMS's own release is not echoed back")
+        self.assertTrue(self.system_notes(self.lot).filtered(lambda message: "Retest passed" in message.body))
 
         delivery.button_validate()
         self.assertEqual(delivery.state, "done")
@@ -228,7 +264,9 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
                 ),
             )
         )
-        self.assertEqual(result["records"][0]["id"], inspection.id)
+        self.assertEqual(result["records"], [{"model": "qc.inspection", "id": inspection.id, "name": inspection.name}])
+        self.assertEqual(result["inspection"]["odoo_outcome"], "pass")
+        self.assertIsNone(result["hold"])
         self.assertEqual(inspection.state, "success")
         self.assertTrue(inspection.success)
         self.assertFalse(self.lot.mfg_on_hold)
@@ -416,3 +454,96 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
         self.assertNotIn("\n", hold_lines[0])
         self.assertNotIn("\r", hold_lines[0])
         self.assertIn("recall\\n2030-01-05", hold_lines[0])
+
+    def test_pass_outside_the_limits_records_both_verdicts_and_flags_it_once(self):
+        quality_lead = new_test_user(
+            self.env, login=f"ql-{uuid.uuid4().hex[:6]}", groups="quality_control_oca.group_quality_control_manager"
+        )
+        self.qms.responsible_user_id = quality_lead
+        data = dict(
+            self.failed_result(),
+            results=[
+                {"characteristic": "VISC_MPAS", "value": 999},
+                {"characteristic": "Appearance", "value": "clear"},
+            ],
+            outcome="pass",
+            inspector="Somebody at the lab",
+        )
+        result = self.assertProcessed(self.post_event(RESULT, data))
+
+        inspection = self.env["qc.inspection"].browse(result["records"][0]["id"])
+        self.assertEqual(result["inspection"], {"name": inspection.name, "outcome": "pass", "odoo_outcome": "fail"})
+        self.assertIsNone(result["hold"])
+        # The system's verdict decides the state; Odoo's verdict is kept beside it.
+        self.assertEqual(inspection.state, "success")
+        self.assertEqual(inspection.mfg_reported_outcome, "pass")
+        self.assertFalse(inspection.success)
+        self.assertTrue(inspection.mfg_verdicts_differ)
+        self.assertIn(inspection, self.env["qc.inspection"].search([("mfg_verdicts_differ", "=", True)]))
+        [activity] = inspection.activity_ids
+        self.assertEqual(activity.user_id, quality_lead)
+        self.assertIn("QMS says pass, the test's limits say fail", activity.summary)
+        self.assertIn("Viscosity: 999.0", str(activity.note))
+        self.assertTrue(self.system_notes(inspection).filtered(lambda message: "999.0" in message.body))
+        self.assertFalse(self.lot.mfg_on_hold)
+
+    def test_hold_request_is_noted_in_the_systems_name_and_not_echoed(self):
+        data = {
+            "lot": "R-1",
+            "material": "Q-RESIN",
+            "reason": "Supplier recall 77",
+            "occurred_at": "2030-01-05T09:30:00Z",
+        }
+        self.assertProcessed(self.post_event(HOLD, data))
+        [note] = self.system_notes(self.lot)
+        self.assertIn("Supplier recall 77", note.body)
+        self.assertEqual(self.sent(self.qms), [], "the QMS is not told back what it requested")
+        self.assertEqual([t for t, _d in self.sent(self.mes)], ["mfg.quality.lot.hold_placed.v1"])
+
+
+@tagged("post_install", "-at_install")
+class TestQualityTwoCompanies(InboundApiMixin, HttpCase):
+    """Company A's QMS names A's own lot by A's internal reference while company B has a product
+    with the same internal reference."""
+
+    event_source = "urn:qms:plant-a"
+
+    def test_hold_by_internal_reference_finds_the_systems_company_product(self):
+        company_a = self.env.company
+        company_b = self.env["res.company"].create({"name": "Plant B Ltd"})
+        hold_types = self.env["mfg.integration.event.type"].search([("code", "in", (HOLD, RELEASE))])
+        qms = self.env["mfg.integration.system"].create(
+            {"name": "QMS A", "code": "QMS-A", "kind": "qms", "inbound_event_type_ids": [(6, 0, hold_types.ids)]}
+        )
+        tech = new_test_user(
+            self.env,
+            login=f"tech-qms-a-{uuid.uuid4().hex[:6]}",
+            email=False,
+            groups=TECHNICAL_USER_GROUPS,
+            company_id=company_a.id,
+            company_ids=[(6, 0, company_a.ids)],
+        )
+        tech.mfg_system_id = qms
+        self.key = self.make_api_key(tech, "qms-a")
+        # B's product comes first in Odoo's default order and id: a lookup across companies picks it.
+        resin_b = self.env["product.product"].create(
+            {"name": "Resin", "default_code": "RES-100", "tracking": "lot", "company_id": company_b.id}
+        )
+        resin_a = self.env["product.product"].create(
+            {"name": "Resin", "default_code": "RES-100", "tracking": "lot", "company_id": company_a.id}
+        )
+        lot_a = self.env["stock.lot"].create({"name": "R-1", "product_id": resin_a.id, "company_id": company_a.id})
+        lot_b = self.env["stock.lot"].create({"name": "R-1", "product_id": resin_b.id, "company_id": company_b.id})
+
+        data = {
+            "lot": "R-1",
+            "material": "RES-100",
+            "reason": "Supplier recall 77",
+            "occurred_at": "2030-01-05T09:30:00Z",
+        }
+        response = self.post_event(HOLD, data)
+        self.assertNotIn(tech.login, response.text)
+        result = self.assertProcessed(response)
+        self.assertEqual(result["records"], [{"model": "stock.lot", "id": lot_a.id, "name": "R-1"}])
+        self.assertTrue(lot_a.mfg_on_hold)
+        self.assertFalse(lot_b.mfg_on_hold)

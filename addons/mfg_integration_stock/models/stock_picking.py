@@ -218,9 +218,10 @@ class StockPicking(models.Model):
         if data.get("tracking_ref"):
             if "carrier_tracking_ref" in picking._fields:
                 picking.carrier_tracking_ref = data["tracking_ref"]
-            picking.message_post(
-                body=Markup("%s <b>%s</b>")
-                % (self.env._("Dispatched, carrier tracking reference:"), data["tracking_ref"])
+            system._post_on(
+                picking,
+                Markup("<p>%s <b>%s</b></p>")
+                % (self.env._("Dispatched, carrier tracking reference:"), data["tracking_ref"]),
             )
         backorders = self.search([("backorder_id", "=", picking.id)])
         return records_result(picking, backorders, state=picking.state, backorders=backorders.mapped("name"))
