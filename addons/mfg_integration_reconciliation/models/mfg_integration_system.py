@@ -78,7 +78,7 @@ class MfgIntegrationSystem(models.Model):
             elif production.state == "done" and not done_then:
                 status = "in_progress"
             else:
-                status = WIP_STATUS[production.state]
+                status = WIP_STATUS.get(production.state, production.state)
             finished_lines = production.move_finished_ids.filtered(
                 lambda move, production=production: move.product_id == production.product_id and move.state == "done"
             ).move_line_ids.filtered(lambda line: line.date <= as_of)
@@ -91,7 +91,7 @@ class MfgIntegrationSystem(models.Model):
                 sum(
                     scrap.scrap_qty
                     for scrap in production.scrap_ids
-                    if scrap.state == "done" and scrap.date_done <= as_of
+                    if scrap.state == "done" and (scrap.date_done or as_of) <= as_of
                 ),
                 frozenset(lots),
             )

@@ -96,6 +96,12 @@ class ReconciliationCase(InboundApiMixin, HttpCase, IntegrationFixtures):
             }
         )
         order.action_confirm()
+        # Released yesterday: open at every snapshot's as_of of the tests.
+        order.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE mrp_production SET create_date = now() - interval '1 day' WHERE id = %s", [order.id]
+        )
+        order.invalidate_recordset(["create_date"])
         return order
 
     def report_production(self, order, quantity, occurred_at):

@@ -32,6 +32,7 @@ class TestReconciliationMonitoring(ReconciliationCase):
         self.assertIn(f'mfg_integration_reconciliation_open_differences{{system="{self.wms.code}"}} 2\n', response.text)
 
     def test_sla_unresolved_differences_older_than(self):
+        self.wms.responsible_user_id = self.manager
         event_type = self.env["mfg.integration.event.type"].search([("code", "=", STOCK)])
         sla = self.env["mfg.integration.sla"].create(
             {

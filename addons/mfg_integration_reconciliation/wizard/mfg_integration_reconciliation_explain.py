@@ -7,7 +7,14 @@ class MfgIntegrationReconciliationExplainWizard(models.TransientModel):
     _name = "mfg.integration.reconciliation.explain.wizard"
     _description = "Explain Reconciliation Differences"
 
-    line_ids = fields.Many2many("mfg.integration.reconciliation.line", string="Differences", readonly=True)
+    line_ids = fields.Many2many(
+        "mfg.integration.reconciliation.line",
+        relation="mfg_integration_reconciliation_explain_line_rel",
+        column1="wizard_id",
+        column2="line_id",
+        string="Differences",
+        readonly=True,
+    )
     reason = fields.Text(required=True, help="Why Odoo and the system may differ here (kept on every difference).")
 
     def action_confirm(self):
