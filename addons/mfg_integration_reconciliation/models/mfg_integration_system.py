@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import float_round
 
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
 from odoo.addons.mfg_integration_mrp.models.mrp_production import OPEN_STATES
@@ -87,7 +88,7 @@ class MfgIntegrationSystem(models.Model):
                 lots.add(production.lot_producing_id.name)
             states[production.name] = compare.WipState(
                 status,
-                production.product_uom_id.round(max(produced, 0.0)),
+                float_round(max(produced, 0.0), precision_rounding=production.product_uom_id.rounding),
                 sum(
                     scrap.scrap_qty
                     for scrap in production.scrap_ids

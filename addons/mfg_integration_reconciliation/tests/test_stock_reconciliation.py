@@ -12,7 +12,7 @@ class TestStockReconciliation(ReconciliationCase):
         # After the snapshot's as_of (2 hours ago): 5 bolts moved from the shelf to stock.
         self.move(self.bolt, 5, self.shelf, self.stock)
         self.shelf_code = self.shelf.barcode
-        self.stock_code = self.stock.complete_name
+        self.stock_code = self.stock.barcode
 
     def wms_items(self, stock_bolts=100, steel_lot=None):
         return [
@@ -38,8 +38,8 @@ class TestStockReconciliation(ReconciliationCase):
         self.assertEqual(
             self.lines_as_tuples(run),
             [
-                ("quantity", f"{self.shelf.complete_name} / {self.bolt.default_code}", "on_hand", "15.0", "20.0"),
                 ("quantity", f"{self.stock.complete_name} / {self.bolt.default_code}", "on_hand", "105.0", "100.0"),
+                ("quantity", f"{self.shelf.complete_name} / {self.bolt.default_code}", "on_hand", "15.0", "20.0"),
             ],
         )
 
@@ -85,7 +85,7 @@ class TestStockReconciliation(ReconciliationCase):
         run = self.run_of(self.assertProcessed(self.stock_snapshot(items, self.hours_ago(2))))
         self.assertEqual(
             sorted(
-                (line.kind, line.product_id.default_code or "", line.odoo_value, line.system_value)
+                (line.kind, line.product_id.default_code or "", line.odoo_value or "", line.system_value or "")
                 for line in run.line_ids
             ),
             [
@@ -107,7 +107,7 @@ class TestStockReconciliation(ReconciliationCase):
             event["items"],
             [
                 {
-                    "location": self.stock.complete_name,
+                    "location": self.stock.barcode,
                     "material": self.bolt.default_code,
                     "lot": None,
                     "quantity": 105.0,
