@@ -39,7 +39,7 @@ class MfgIntegrationReconciliationRun(models.Model):
     )
     compared_at = fields.Datetime(readonly=True)
     line_ids = fields.One2many("mfg.integration.reconciliation.line", "run_id", string="Differences", readonly=True)
-    line_count = fields.Integer(compute="_compute_line_counts", string="Differences")
+    line_count = fields.Integer(compute="_compute_line_counts", string="All Differences")
     open_line_count = fields.Integer(compute="_compute_line_counts", string="Open Differences")
 
     _sql_constraints = [
