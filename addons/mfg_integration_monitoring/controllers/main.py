@@ -311,4 +311,6 @@ def prometheus_text(env, company_ids):
             for (system_id, kind), count in sorted(alert_counts.items())
         ],
     )
+    for name, kind, help_text, samples in Dashboard._extra_metrics(company_ids):
+        metric(name, kind, help_text, samples)
     return "\n".join(lines) + "\n"

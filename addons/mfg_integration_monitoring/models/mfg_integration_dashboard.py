@@ -15,6 +15,8 @@ OPEN_STATES = ("pending", "in_progress", "retry")
 UNFINISHED_STATES = (*OPEN_STATES, "dead")
 FAILED_STATES = ("retry", "dead")
 WINDOW = timedelta(hours=24)
+# SLA conditions about messages (other addons add conditions about other records).
+MESSAGE_CONDITIONS = ("unprocessed", "failed")
 
 
 class MfgIntegrationDashboard(models.AbstractModel):
@@ -131,16 +133,23 @@ class MfgIntegrationDashboard(models.AbstractModel):
                    AND m.state IN %(unfinished)s
                    AND m.create_date < %(now)s - make_interval(mins => s.max_age_minutes)
                    AND (s.condition = 'unprocessed' OR m.state IN %(failed)s)
+                   AND s.condition IN %(message_conditions)s
                    %(company_filter)s
                  GROUP BY s.id, m.system_id
                 """,
                 unfinished=UNFINISHED_STATES,
                 failed=FAILED_STATES,
+                message_conditions=MESSAGE_CONDITIONS,
                 now=now,
                 company_filter=company_filter,
             )
         )
         return {(sla_id, system_id): (count, oldest) for sla_id, system_id, count, oldest in self.env.cr.fetchall()}
+
+    @api.model
+    def _extra_metrics(self, company_ids):
+        """Hook for other addons: more /metrics gauges, as [(name, kind, help, [(labels, value)])]."""
+        return []
 
     # -- the dashboard -----------------------------------------------------------
 

@@ -1,0 +1,1 @@
+from . import mfg_integration_reconciliation_explain
