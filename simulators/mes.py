@@ -1,0 +1,142 @@
+"""MES simulator (one process per plant): runs the job orders Odoo releases and reports the shop floor back.
+
+Receives ``mfg.production_order.released.v1`` on its own webhook receiver (every signature verified), then per
+order: starts the operation, reports a partial quantity with lot consumption (and now and then scrap),
+sometimes a downtime, and closes the order with the rest. It speaks its own article and work-center codes.
+While its uplink is down (fault ``mes_offline``) it keeps its reports in a SQLite store-and-forward buffer and
+flushes them through ``/events/batch`` when back, with the times they happened.
+"""
+
+import math
+import threading
+from pathlib import Path
+
+from .mfgsim import StoreAndForward, WebhookReceiver
+from .mfgsim.client import utc_now
+from .mfgsim.counterpart import Counterpart, arguments
+from .mfgsim.plant import LINE_SIDE_LOTS, MES_ARTICLES, MES_DOWNTIME_REASONS, MES_WORK_CENTERS, own_code
+
+RELEASED = "mfg.production_order.released.v1"
+PROGRESS = "mfg.work_order.progress_reported.v1"
+PERFORMANCE = "mfg.production.performance_reported.v1"
+DOWNTIME = "mfg.equipment.downtime_reported.v1"
+
+
+class Mes(Counterpart):
+    def __init__(self, args):
+        super().__init__(args, f"MES-{args.plant}")
+        self.plant = args.plant
+        self.articles = MES_ARTICLES[args.plant]
+        self.buffer = StoreAndForward(str(Path(args.journal_dir) / f"{self.system}-buffer.sqlite"))
+        self.offline = False
+        self.last_posted = None
+        self.lock = threading.Lock()
+        self.receiver = WebhookReceiver(
+            self.config["receiver_port"], self.config["webhook_secret"], self.on_event, self.journal
+        )
+
+    def on_event(self, event, webhook_id):
+        if event["type"] == RELEASED:
+            threading.Thread(target=self.run_job, args=(event["data"], webhook_id), daemon=True).start()
+
+    # -- faults ---------------------------------------------------------------
+
+    def tick(self):
+        if self.plant == "SP":
+            self.receiver.fail_until = (
+                self.schedule.window_end("receiver_5xx") if self.schedule.active("receiver_5xx") else 0.0
+            )
+        if self.plant != "NP":
+            return
+        offline = self.schedule.active("mes_offline")
+        # The lock keeps job threads from posting past the buffer: reports reach Odoo in the order they happened.
+        with self.lock:
+            if offline and not self.offline:
+                self.journal.write("offline")
+            elif not offline and (self.offline or len(self.buffer)):
+                results = self.buffer.flush(self.client)
+                self.journal.write(
+                    "flushed",
+                    results=[{"id": r["id"], "status": r["status"], "replayed": r["replayed"]} for r in results],
+                )
+            self.offline = offline
+        if self.schedule.due_once("duplicate_post") and self.last_posted:
+            self.send(self.last_posted, note="duplicate_post")
+
+    # -- the shop floor -------------------------------------------------------
+
+    def report(self, event_type, data):
+        event = self.client.event(event_type, data, occurred_at=utc_now())
+        with self.lock:
+            if self.offline:
+                self.buffer.add(event)
+                self.journal.write("buffered", event_id=event["id"], type=event_type, time=event["time"], data=data)
+                return
+        response = self.send(event)
+        if response.status_code == 200:
+            self.last_posted = event
+
+    def run_job(self, job, webhook_id):
+        article = own_code(self.articles, job["product"])
+        order = job["production_order"]
+        self.journal.write("job", order=order, webhook_id=webhook_id, article=article, quantity=job["quantity"])
+        per_unit = [
+            (own_code(self.articles, c["material"]), c["quantity"] / job["quantity"], c["tracking"], c["material"])
+            for c in job["components"]
+        ]
+        operation = job["operations"][0]
+        work_center = own_code(MES_WORK_CENTERS[self.plant], operation["work_center"])
+        lot = f"{self.plant}-{order.replace('/', '-')}"
+        first = max(1, math.floor(job["quantity"] * self.random.uniform(0.3, 0.6)))
+        steps = [
+            (PROGRESS, {"production_order": order, "operation": operation["name"], "action": "start"}),
+            (PERFORMANCE, self.performance(order, first, lot, per_unit, scrap=self.random.random() < 0.5)),
+        ]
+        if self.random.random() < 0.5:
+            steps.append((DOWNTIME, None))
+        steps.append((PERFORMANCE, self.performance(order, job["quantity"] - first, lot, per_unit, close=True)))
+        for event_type, data in steps:
+            if not self.sleep(self.args.pace):
+                return
+            now = utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
+            if event_type == DOWNTIME:
+                reason = next(iter(MES_DOWNTIME_REASONS[self.plant]))
+                data = {
+                    "work_center": work_center,
+                    "reason": reason,
+                    "started_at": now,
+                    "ended_at": now,
+                    "production_order": order,
+                    "note": "simulated stop",
+                }
+            else:
+                data = {**data, "occurred_at": now}
+            self.report(event_type, data)
+
+    def performance(self, order, quantity, lot, per_unit, scrap=False, close=False):
+        consumed = []
+        for code, per, tracking, odoo_code in per_unit:
+            line = {"material": code, "quantity": round(per * quantity, 4)}
+            if tracking != "none":
+                line["lot"] = LINE_SIDE_LOTS[self.plant][odoo_code]
+            consumed.append(line)
+        data = {"production_order": order, "quantity": quantity, "lot": lot, "consumed": consumed, "close": close}
+        tracked = [line for line in consumed if "lot" in line]
+        if scrap and tracked:
+            data["scrap"] = [{"material": tracked[0]["material"], "quantity": 1, "lot": tracked[0]["lot"]}]
+        return data
+
+
+def main():
+    args = arguments(__doc__.splitlines()[0], plant={"required": True, "choices": sorted(MES_ARTICLES)})
+    mes = Mes(args)
+    mes.receiver.start()
+    mes.journal.write("started", port=mes.config["receiver_port"])
+    try:
+        mes.run_until_stopped(mes.tick)
+    finally:
+        mes.receiver.stop()
+
+
+if __name__ == "__main__":
+    main()

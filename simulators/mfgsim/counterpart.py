@@ -1,0 +1,126 @@
+"""What every simulator process shares: its credentials, its journal, its seeded randomness, the fault schedule."""
+
+import argparse
+import json
+import random
+import signal
+import threading
+import time
+import zlib
+from pathlib import Path
+
+from .client import HubClient
+from .journal import Journal
+
+# Faults, as fractions of the schedule's period: windows (start, end) and one-shot moments (at,).
+FAULTS = {
+    "receiver_5xx": (0.10, 0.25),  # the South MES's receiver answers 503 (Retry-After: 2)
+    "unknown_article": (0.20,),  # the WMS reports an article Odoo has no mapping for
+    "mes_offline": (0.30, 0.50),  # the North MES loses its uplink: buffers, then flushes through /events/batch
+    "duplicate_post": (0.55,),  # the North MES posts an event it already sent
+    "support_fix": (0.70,),  # support adds the missing mapping and reprocesses the exception
+}
+RELEASE_UNTIL = 0.75  # in a shift (one period), the planner releases no new order after this
+
+
+class Schedule:
+    """Fault windows repeating every ``period`` seconds from ``start``; ``faults=False`` disables them."""
+
+    def __init__(self, period, start, faults=True):
+        self.period = period
+        self.start = start
+        self.faults = faults
+        self.fired = set()
+        self.lock = threading.Lock()
+
+    def phase(self, now=None):
+        elapsed = (now or time.time()) - self.start
+        return int(elapsed // self.period), (elapsed % self.period) / self.period
+
+    def active(self, fault):
+        start, end = FAULTS[fault]
+        _cycle, phase = self.phase()
+        return self.faults and start <= phase < end
+
+    def due_once(self, fault):
+        """True once per period, at the fault's moment or after it."""
+        cycle, phase = self.phase()
+        if not self.faults or phase < FAULTS[fault][0]:
+            return False
+        with self.lock:
+            if (fault, cycle) in self.fired:
+                return False
+            self.fired.add((fault, cycle))
+            return True
+
+    def window_end(self, fault):
+        cycle, _phase = self.phase()
+        return self.start + (cycle + FAULTS[fault][1]) * self.period
+
+
+def arguments(description, **extra):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--credentials", required=True, help="JSON file written by the demo addon (mode 0600)")
+    parser.add_argument("--journal-dir", required=True, help="where the JSON-lines journal goes")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--period", type=float, default=300.0, help="seconds of one fault cycle (a shift)")
+    parser.add_argument("--start", type=float, default=None, help="epoch seconds the schedule starts (shared)")
+    parser.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0: run on)")
+    parser.add_argument("--pace", type=float, default=5.0, help="seconds between two steps of a counterpart")
+    parser.add_argument("--no-faults", action="store_true")
+    for name, kwargs in extra.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", **kwargs)
+    return parser.parse_args()
+
+
+class Counterpart:
+    """One external system: ``system`` is its key in the credentials file."""
+
+    def __init__(self, args, system):
+        self.args = args
+        self.system = system
+        credentials = json.loads(Path(args.credentials).read_text(encoding="utf-8"))
+        self.hub_url = credentials["hub_url"]
+        # People (the planner) log in to Odoo; systems hold an API key and a webhook secret.
+        self.config = credentials["systems"].get(system)
+        self.client = self.config and HubClient(self.hub_url, self.config["api_key"], self.config["source"])
+        self.journal = Journal(Path(args.journal_dir) / f"{system}.jsonl", system)
+        self.random = random.Random(args.seed * 1000 + zlib.crc32(system.encode()))
+        self.schedule = Schedule(args.period, args.start or time.time(), faults=not args.no_faults)
+        self.stopping = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
+
+    def post(self, event_type, data, note=None):
+        """Post one event now; journal the answer. Returns the response."""
+        event = self.client.event(event_type, data)
+        return self.send(event, note)
+
+    def send(self, event, note=None):
+        response = self.client.post(event)
+        body = response.json() if response.headers.get("Content-Type", "").endswith("json") else {}
+        self.journal.write(
+            "posted",
+            event_id=event["id"],
+            type=event["type"],
+            time=event["time"],
+            data=event["data"],
+            status=response.status_code,
+            replayed=response.headers.get("Idempotent-Replayed") == "true",
+            message_id=body.get("message_id"),
+            detail=body.get("detail"),
+            note=note,
+        )
+        return response
+
+    def sleep(self, seconds):
+        """Wait, unless the process is stopping; False when it is."""
+        return not self.stopping.wait(seconds)
+
+    def run_until_stopped(self, tick):
+        """Call ``tick()`` every pace until SIGTERM/Ctrl-C or the duration is over."""
+        deadline = time.time() + self.args.duration if self.args.duration else None
+        while not self.stopping.is_set() and (deadline is None or time.time() < deadline):
+            tick()
+            self.sleep(self.args.pace)
+        self.journal.write("stopped")
