@@ -8,11 +8,12 @@ flushes them through ``/events/batch`` when back, with the times they happened.
 """
 
 import math
+import random
 import threading
 from pathlib import Path
 
 from .mfgsim import StoreAndForward, WebhookReceiver
-from .mfgsim.client import utc_now
+from .mfgsim.client import rfc3339, utc_now
 from .mfgsim.counterpart import Counterpart, arguments
 from .mfgsim.plant import LINE_SIDE_LOTS, MES_ARTICLES, MES_DOWNTIME_REASONS, MES_WORK_CENTERS, own_code
 
@@ -77,48 +78,54 @@ class Mes(Counterpart):
             self.last_posted = event
 
     def run_job(self, job, webhook_id):
-        article = own_code(self.articles, job["product"])
         order = job["production_order"]
-        self.journal.write("job", order=order, webhook_id=webhook_id, article=article, quantity=job["quantity"])
-        per_unit = [
-            (own_code(self.articles, c["material"]), c["quantity"] / job["quantity"], c["tracking"], c["material"])
-            for c in job["components"]
-        ]
+        # One random stream per order: the same seed gives the same shift whatever the threads' timing.
+        rng = random.Random(f"{self.args.seed}:{self.plant}:{order}")
+        self.journal.write(
+            "job",
+            order=order,
+            webhook_id=webhook_id,
+            quantity=job["quantity"],
+            article=own_code(self.articles, job["product"]),
+        )
+        components = []
+        for component in job["components"]:
+            code = own_code(self.articles, component["material"])
+            lot = LINE_SIDE_LOTS[self.plant].get(self.articles[code]) if component["tracking"] != "none" else None
+            components.append((code, component["quantity"] / job["quantity"], lot))
         operation = job["operations"][0]
         work_center = own_code(MES_WORK_CENTERS[self.plant], operation["work_center"])
         lot = f"{self.plant}-{order.replace('/', '-')}"
-        first = max(1, math.floor(job["quantity"] * self.random.uniform(0.3, 0.6)))
+        first = max(1, math.floor(job["quantity"] * rng.uniform(0.3, 0.6)))
         steps = [
             (PROGRESS, {"production_order": order, "operation": operation["name"], "action": "start"}),
-            (PERFORMANCE, self.performance(order, first, lot, per_unit, scrap=self.random.random() < 0.5)),
+            (PERFORMANCE, self.performance(order, first, lot, components, scrap=rng.random() < 0.5)),
         ]
-        if self.random.random() < 0.5:
-            steps.append((DOWNTIME, None))
-        steps.append((PERFORMANCE, self.performance(order, job["quantity"] - first, lot, per_unit, close=True)))
+        if rng.random() < 0.5:
+            reason = next(iter(MES_DOWNTIME_REASONS[self.plant]))
+            steps.append(
+                (
+                    DOWNTIME,
+                    {"work_center": work_center, "reason": reason, "production_order": order, "note": "simulated stop"},
+                )
+            )
+        steps.append((PERFORMANCE, self.performance(order, job["quantity"] - first, lot, components, close=True)))
         for event_type, data in steps:
+            started = utc_now()
             if not self.sleep(self.args.pace):
                 return
-            now = utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
             if event_type == DOWNTIME:
-                reason = next(iter(MES_DOWNTIME_REASONS[self.plant]))
-                data = {
-                    "work_center": work_center,
-                    "reason": reason,
-                    "started_at": now,
-                    "ended_at": now,
-                    "production_order": order,
-                    "note": "simulated stop",
-                }
+                data = {**data, "started_at": rfc3339(started), "ended_at": rfc3339(utc_now())}
             else:
-                data = {**data, "occurred_at": now}
+                data = {**data, "occurred_at": rfc3339(utc_now())}
             self.report(event_type, data)
 
-    def performance(self, order, quantity, lot, per_unit, scrap=False, close=False):
+    def performance(self, order, quantity, lot, components, scrap=False, close=False):
         consumed = []
-        for code, per, tracking, odoo_code in per_unit:
-            line = {"material": code, "quantity": round(per * quantity, 4)}
-            if tracking != "none":
-                line["lot"] = LINE_SIDE_LOTS[self.plant][odoo_code]
+        for code, per_unit, component_lot in components:
+            line = {"material": code, "quantity": round(per_unit * quantity, 4)}
+            if component_lot:
+                line["lot"] = component_lot
             consumed.append(line)
         data = {"production_order": order, "quantity": quantity, "lot": lot, "consumed": consumed, "close": close}
         tracked = [line for line in consumed if "lot" in line]

@@ -15,6 +15,8 @@ from .mfgsim.plant import WMS_NEW_ARTICLE
 PLANTS = ("NP", "SP")
 PRODUCT = "FG-PUMP"
 PURCHASED = "CMP-HOUSING"
+RELEASE_EVERY = 3  # ticks (paces) between two manufacturing orders
+PURCHASE_EVERY = 4  # manufacturing orders per purchase order
 
 
 class OdooRpc:
@@ -50,7 +52,7 @@ class Planner(Counterpart):
         super().__init__(args, "PLANNER")
         self.rpc = OdooRpc(self.hub_url, args.database, args.login, args.password)
         self.plants = itertools.cycle(PLANTS)
-        self.count = 0
+        self.ticks = 0
 
     def product(self, code):
         return self.rpc("product.product", "search", [("default_code", "=", code)], limit=1)[0]
@@ -61,9 +63,11 @@ class Planner(Counterpart):
         _cycle, phase = self.schedule.phase()
         if self.args.duration and phase >= RELEASE_UNTIL:
             return  # a shift: let the plants finish what was released
-        self.count += 1
+        self.ticks += 1
+        if self.ticks % RELEASE_EVERY:
+            return
         self.release(next(self.plants))
-        if self.count % 4 == 0:
+        if self.ticks % (RELEASE_EVERY * PURCHASE_EVERY) == 0:
             self.purchase()
 
     def release(self, plant):
@@ -71,7 +75,7 @@ class Planner(Counterpart):
         [bom] = self.rpc(
             "mrp.bom",
             "search_read",
-            [("product_id.default_code", "=", PRODUCT), ("picking_type_id.warehouse_id.code", "=", plant)],
+            [("product_tmpl_id.default_code", "=", PRODUCT), ("picking_type_id.warehouse_id.code", "=", plant)],
             fields=["picking_type_id"],
             limit=1,
         )

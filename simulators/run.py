@@ -60,13 +60,20 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    codes = [child.wait() for child in children]
+    # A counterpart that dies takes the others down: a shift with a missing system proves nothing.
+    while any(child.poll() is None for child in children):
+        if any(child.poll() not in (None, 0, -signal.SIGTERM) for child in children):
+            stop()
+        time.sleep(0.5)
     failed = [
-        label for (label, _command), code in zip(COMPONENTS, codes, strict=True) if code not in (0, -signal.SIGTERM)
+        label
+        for (label, _command), child in zip(COMPONENTS, children, strict=True)
+        if child.returncode not in (0, -signal.SIGTERM)
     ]
     if failed:
         print(f"[sim] failed: {', '.join(failed)}", file=sys.stderr, flush=True)
         sys.exit(1)
+    print("[sim] all simulators stopped", flush=True)
 
 
 if __name__ == "__main__":

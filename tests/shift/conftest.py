@@ -5,6 +5,7 @@ on it here, so that only a run that includes the shift pays for it.
 """
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -65,6 +66,25 @@ def _install_demo(conf, db, log_path):
         pytest.fail(f"installing the demo addon failed:\n{_tail(log_path)}", pytrace=False)
 
 
+def _free_port_range(count):
+    """The first of ``count`` free consecutive ports, below Linux's ephemeral range (32768+) so that no
+    outgoing connection takes one before the simulators' receivers bind them."""
+    for base in range(20000 + os.getpid() % 1000 * 10, 32000, count):
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    pytest.fail("no free range of ports for the simulators' receivers", pytrace=False)
+
+
 def _settle(rpc):
     """Wait until nothing is queued or being applied any more (the dispatcher cron runs every minute)."""
     deadline = time.monotonic() + SETTLE_TIMEOUT
@@ -83,10 +103,8 @@ def shift(tmp_path_factory):
     with odoo_server_process(conf, db, work / "odoo.log") as server:
         credentials = work / "credentials.json"  # outside the repository, mode 0600
         receivers = server.odoo_shell(
-            "import socket\n"
-            "s = socket.socket(); s.bind(('127.0.0.1', 0)); base = s.getsockname()[1] + 1; s.close()\n"
             "from odoo.addons.mfg_integration_demo.demo_plant import provision_counterparts\n"
-            f"provision_counterparts(env, {str(credentials)!r}, {server.base_url!r}, base)\n"
+            f"provision_counterparts(env, {str(credentials)!r}, {server.base_url!r}, {_free_port_range(5)})\n"
             "print('PROVISIONED')\n"
         )
         assert "PROVISIONED" in receivers
