@@ -15,7 +15,7 @@ from .mfgsim.plant import WMS_NEW_ARTICLE
 PLANTS = ("NP", "SP")
 PRODUCT = "FG-PUMP"
 PURCHASED = "CMP-HOUSING"
-RELEASE_EVERY = 3  # ticks (paces) between two manufacturing orders
+RELEASE_EVERY = 2  # ticks (paces) between two manufacturing orders
 PURCHASE_EVERY = 4  # manufacturing orders per purchase order
 
 
@@ -53,15 +53,34 @@ class Planner(Counterpart):
         self.rpc = OdooRpc(self.hub_url, args.database, args.login, args.password)
         self.plants = itertools.cycle(PLANTS)
         self.ticks = 0
+        self.known = {}  # ids of master data, looked up once
 
     def product(self, code):
-        return self.rpc("product.product", "search", [("default_code", "=", code)], limit=1)[0]
+        if code not in self.known:
+            self.known[code] = self.rpc("product.product", "search", [("default_code", "=", code)], limit=1)[0]
+        return self.known[code]
+
+    def bom(self, plant):
+        """(BoM id, manufacturing operation type id) of the plant's pump BoM."""
+        if plant not in self.known:
+            self.known[plant] = self._bom(plant)
+        return self.known[plant]
+
+    def _bom(self, plant):
+        [bom] = self.rpc(
+            "mrp.bom",
+            "search_read",
+            [("product_tmpl_id.default_code", "=", PRODUCT), ("picking_type_id.warehouse_id.code", "=", plant)],
+            fields=["picking_type_id"],
+            limit=1,
+        )
+        return bom["id"], bom["picking_type_id"][0]
 
     def tick(self):
         if self.schedule.due_once("support_fix"):
             self.fix_exceptions()
-        _cycle, phase = self.schedule.phase()
-        if self.args.duration and phase >= RELEASE_UNTIL:
+        cycle, phase = self.schedule.phase()
+        if self.args.duration and (cycle or phase >= RELEASE_UNTIL):
             return  # a shift: let the plants finish what was released
         self.ticks += 1
         if self.ticks % RELEASE_EVERY:
@@ -71,23 +90,16 @@ class Planner(Counterpart):
             self.purchase()
 
     def release(self, plant):
-        product = self.product(PRODUCT)
-        [bom] = self.rpc(
-            "mrp.bom",
-            "search_read",
-            [("product_tmpl_id.default_code", "=", PRODUCT), ("picking_type_id.warehouse_id.code", "=", plant)],
-            fields=["picking_type_id"],
-            limit=1,
-        )
+        bom, operation_type = self.bom(plant)
         quantity = self.random.randint(4, 12)
         order = self.rpc(
             "mrp.production",
             "create",
             {
-                "product_id": product,
+                "product_id": self.product(PRODUCT),
                 "product_qty": quantity,
-                "bom_id": bom["id"],
-                "picking_type_id": bom["picking_type_id"][0],
+                "bom_id": bom,
+                "picking_type_id": operation_type,
             },
         )
         self.rpc("mrp.production", "action_confirm", [order])

@@ -24,12 +24,14 @@ RELEASE_UNTIL = 0.75  # in a shift (one period), the planner releases no new ord
 
 
 class Schedule:
-    """Fault windows repeating every ``period`` seconds from ``start``; ``faults=False`` disables them."""
+    """Fault windows repeating every ``period`` seconds from ``start`` (only in the first period with
+    ``once``: a shift); ``faults=False`` disables them."""
 
-    def __init__(self, period, start, faults=True):
+    def __init__(self, period, start, faults=True, once=False):
         self.period = period
         self.start = start
         self.faults = faults
+        self.once = once
         self.fired = set()
         self.lock = threading.Lock()
 
@@ -37,15 +39,18 @@ class Schedule:
         elapsed = (now or time.time()) - self.start
         return int(elapsed // self.period), (elapsed % self.period) / self.period
 
+    def _enabled(self, cycle):
+        return self.faults and not (self.once and cycle > 0)
+
     def active(self, fault):
         start, end = FAULTS[fault]
-        _cycle, phase = self.phase()
-        return self.faults and start <= phase < end
+        cycle, phase = self.phase()
+        return self._enabled(cycle) and start <= phase < end
 
     def due_once(self, fault):
         """True once per period, at the fault's moment or after it."""
         cycle, phase = self.phase()
-        if not self.faults or phase < FAULTS[fault][0]:
+        if not self._enabled(cycle) or phase < FAULTS[fault][0]:
             return False
         with self.lock:
             if (fault, cycle) in self.fired:
@@ -65,7 +70,9 @@ def arguments(description, **extra):
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--period", type=float, default=300.0, help="seconds of one fault cycle (a shift)")
     parser.add_argument("--start", type=float, default=None, help="epoch seconds the schedule starts (shared)")
-    parser.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0: run on)")
+    parser.add_argument(
+        "--duration", type=float, default=0.0, help="a shift: stop this many seconds after the start, faults once"
+    )
     parser.add_argument("--pace", type=float, default=5.0, help="seconds between two steps of a counterpart")
     parser.add_argument("--no-faults", action="store_true")
     for name, kwargs in extra.items():
@@ -86,7 +93,9 @@ class Counterpart:
         self.client = self.config and HubClient(self.hub_url, self.config["api_key"], self.config["source"])
         self.journal = Journal(Path(args.journal_dir) / f"{system}.jsonl", system)
         self.random = random.Random(args.seed * 1000 + zlib.crc32(system.encode()))
-        self.schedule = Schedule(args.period, args.start or time.time(), faults=not args.no_faults)
+        self.schedule = Schedule(
+            args.period, args.start or time.time(), faults=not args.no_faults, once=bool(args.duration)
+        )
         self.stopping = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
@@ -119,7 +128,7 @@ class Counterpart:
 
     def run_until_stopped(self, tick):
         """Call ``tick()`` every pace until SIGTERM/Ctrl-C or the duration is over."""
-        deadline = time.time() + self.args.duration if self.args.duration else None
+        deadline = self.schedule.start + self.args.duration if self.args.duration else None
         while not self.stopping.is_set() and (deadline is None or time.time() < deadline):
             tick()
             self.sleep(self.args.pace)
