@@ -12,7 +12,7 @@ import requests
 from .mfgsim.counterpart import RELEASE_UNTIL, Counterpart, arguments
 from .mfgsim.plant import WMS_NEW_ARTICLE
 
-PLANTS = ("NP", "SP")
+PLANTS = ("SP", "NP")  # the South plant first: its MES is the one whose receiver fails early on
 PRODUCT = "FG-PUMP"
 PURCHASED = "CMP-HOUSING"
 RELEASE_EVERY = 2  # ticks (paces) between two manufacturing orders

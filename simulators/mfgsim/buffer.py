@@ -4,7 +4,7 @@ import json
 import sqlite3
 import threading
 
-from .client import HubError
+from .client import RETRY_STATUSES, HubError
 
 BATCH_SIZE = 500  # the hub's limit per /events/batch call
 
@@ -32,7 +32,7 @@ class StoreAndForward:
         """Send everything buffered, oldest first; returns the per-event results.
 
         An event is removed once the hub answered for it (2xx, or a 4xx that support handles in
-        Inbound Exceptions); events answered 5xx/429 stay for the next flush.
+        Inbound Exceptions); events answered 5xx, 429 or 409 (still being applied) stay for the next flush.
         """
         results = []
         while True:
@@ -44,7 +44,11 @@ class StoreAndForward:
                 answers = client.post_batch([json.loads(event) for _seq, event in rows])
             except HubError:
                 return results
-            done = [seq for (seq, _event), answer in zip(rows, answers, strict=True) if answer["status"] < 500]
+            done = [
+                seq
+                for (seq, _event), answer in zip(rows, answers, strict=True)
+                if answer["status"] not in RETRY_STATUSES
+            ]
             with self.lock:
                 self.db.executemany("DELETE FROM outbox WHERE seq = ?", [(seq,) for seq in done])
             results.extend(answers)

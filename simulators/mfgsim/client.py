@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 import requests
 
 API = "/api/mfg/v1"
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# 409: the same event is being applied by an earlier post (e.g. one whose answer timed out): ask again later.
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 
 def utc_now():
@@ -42,12 +43,13 @@ class HubClient:
     safe, the hub answers the first outcome again (``Idempotent-Replayed: true``).
     """
 
-    def __init__(self, base_url, api_key, source, max_attempts=6, backoff=0.5, timeout=30):
+    def __init__(self, base_url, api_key, source, max_attempts=6, backoff=0.5, timeout=30, batch_timeout=180):
         self.base_url = base_url.rstrip("/")
         self.source = source
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.timeout = timeout
+        self.batch_timeout = batch_timeout  # a batch is applied event by event before the hub answers
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {api_key}"
 
@@ -60,19 +62,20 @@ class HubClient:
             f"{API}/events",
             event,
             {"Content-Type": "application/cloudevents+json", "Idempotency-Key": event["id"]},
+            self.timeout,
         )
 
     def post_batch(self, events):
         """POST up to 500 events to ``/events/batch``; returns the per-event results (the 207 body)."""
-        response = self._send(f"{API}/events/batch", events, {"Content-Type": "application/json"})
+        response = self._send(f"{API}/events/batch", events, {"Content-Type": "application/json"}, self.batch_timeout)
         if response.status_code != 207:
             raise HubError(f"batch refused: {response.status_code} {response.text[:300]}")
         return response.json()["results"]
 
-    def _send(self, path, body, headers):
+    def _send(self, path, body, headers, timeout):
         for attempt in range(1, self.max_attempts + 1):
             try:
-                response = self.session.post(self.base_url + path, json=body, headers=headers, timeout=self.timeout)
+                response = self.session.post(self.base_url + path, json=body, headers=headers, timeout=timeout)
             except requests.RequestException as error:
                 if attempt == self.max_attempts:
                     raise HubError(f"hub unreachable: {error}") from error

@@ -14,7 +14,7 @@ from .journal import Journal
 
 # Faults, as fractions of the schedule's period: windows (start, end) and one-shot moments (at,).
 FAULTS = {
-    "receiver_5xx": (0.10, 0.25),  # the South MES's receiver answers 503 (Retry-After: 2)
+    "receiver_5xx": (0.05, 0.45),  # the South MES's receiver answers 503 (Retry-After: 2)
     "unknown_article": (0.20,),  # the WMS reports an article Odoo has no mapping for
     "mes_offline": (0.30, 0.50),  # the North MES loses its uplink: buffers, then flushes through /events/batch
     "duplicate_post": (0.55,),  # the North MES posts an event it already sent
