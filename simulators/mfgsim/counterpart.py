@@ -36,20 +36,20 @@ class Schedule:
         self.lock = threading.Lock()
 
     def phase(self, now=None):
-        elapsed = (now or time.time()) - self.start
+        elapsed = (time.time() if now is None else now) - self.start
         return int(elapsed // self.period), (elapsed % self.period) / self.period
 
     def _enabled(self, cycle):
         return self.faults and not (self.once and cycle > 0)
 
-    def active(self, fault):
+    def active(self, fault, now=None):
         start, end = FAULTS[fault]
-        cycle, phase = self.phase()
+        cycle, phase = self.phase(now)
         return self._enabled(cycle) and start <= phase < end
 
-    def due_once(self, fault):
+    def due_once(self, fault, now=None):
         """True once per period, at the fault's moment or after it."""
-        cycle, phase = self.phase()
+        cycle, phase = self.phase(now)
         if not self._enabled(cycle) or phase < FAULTS[fault][0]:
             return False
         with self.lock:
