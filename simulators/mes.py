@@ -30,6 +30,7 @@ class Mes(Counterpart):
         self.articles = MES_ARTICLES[args.plant]
         self.buffer = StoreAndForward(str(Path(args.journal_dir) / f"{self.system}-buffer.sqlite"))
         self.offline = False
+        self.refused_before = 0
         self.last_posted = None
         self.lock = threading.Lock()
         self.receiver = WebhookReceiver(
@@ -44,25 +45,35 @@ class Mes(Counterpart):
 
     def tick(self):
         if self.plant == "SP":
-            self.receiver.fail_until = (
-                self.schedule.window_end("receiver_5xx") if self.schedule.active("receiver_5xx") else 0.0
-            )
-        if self.plant != "NP":
-            return
-        offline = self.schedule.active("mes_offline")
+            self.receiver_outage()
+        if self.plant == "NP":
+            self.uplink_outage()
+            if self.schedule.due("duplicate_post") and self.last_posted and not self.offline:
+                self.send(self.last_posted, note="duplicate_post")
+                self.schedule.done("duplicate_post")
+
+    def receiver_outage(self):
+        window = self.schedule.active("receiver_5xx")
+        if window and not self.receiver.failing:
+            self.receiver.failing = True
+            self.refused_before = self.receiver.refused
+        elif self.receiver.failing and not window and self.receiver.refused > self.refused_before:
+            self.receiver.failing = False
+
+    def uplink_outage(self):
+        window = self.schedule.active("mes_offline")
         # The lock keeps job threads from posting past the buffer: reports reach Odoo in the order they happened.
         with self.lock:
-            if offline and not self.offline:
+            if window and not self.offline:
+                self.offline = True
                 self.journal.write("offline")
-            elif not offline and (self.offline or len(self.buffer)):
+            elif len(self.buffer) and not (self.offline and window):
                 results = self.buffer.flush(self.client)
                 self.journal.write(
                     "flushed",
                     results=[{"id": r["id"], "status": r["status"], "replayed": r["replayed"]} for r in results],
                 )
-            self.offline = offline
-        if self.schedule.due_once("duplicate_post") and self.last_posted:
-            self.send(self.last_posted, note="duplicate_post")
+                self.offline = False
 
     # -- the shop floor -------------------------------------------------------
 

@@ -17,6 +17,7 @@ PRODUCT = "FG-PUMP"
 PURCHASED = "CMP-HOUSING"
 RELEASE_EVERY = 2  # ticks (paces) between two manufacturing orders
 PURCHASE_EVERY = 4  # manufacturing orders per purchase order
+SHIFT_ORDERS = 4  # a shift releases at least this many orders, however slow the machine
 
 
 class OdooRpc:
@@ -53,6 +54,8 @@ class Planner(Counterpart):
         self.rpc = OdooRpc(self.hub_url, args.database, args.login, args.password)
         self.plants = itertools.cycle(PLANTS)
         self.ticks = 0
+        self.released = 0
+        self.over = False
         self.known = {}  # ids of master data, looked up once
 
     def product(self, code):
@@ -77,11 +80,16 @@ class Planner(Counterpart):
         return bom["id"], bom["picking_type_id"][0]
 
     def tick(self):
-        if self.schedule.due_once("support_fix"):
-            self.fix_exceptions()
+        if self.schedule.due("support_fix") and self.fix_exceptions():
+            self.schedule.done("support_fix")
         cycle, phase = self.schedule.phase()
-        if self.args.duration and (cycle or phase >= RELEASE_UNTIL):
-            return  # a shift: let the plants finish what was released
+        shift_over = self.args.duration and (cycle or phase >= RELEASE_UNTIL) and self.released >= SHIFT_ORDERS
+        if shift_over:
+            # A shift: the plants finish what was released. The CI shift waits for this line.
+            if not self.over and not self.schedule.due("support_fix"):
+                self.over = True
+                self.journal.write("shift released", orders=self.released)
+            return
         self.ticks += 1
         if self.ticks % RELEASE_EVERY:
             return
@@ -104,6 +112,7 @@ class Planner(Counterpart):
         )
         self.rpc("mrp.production", "action_confirm", [order])
         [name] = self.rpc("mrp.production", "read", [order], fields=["name"])
+        self.released += 1
         self.journal.write("released", order=name["name"], plant=plant, quantity=quantity, production_id=order)
 
     def purchase(self):
@@ -133,7 +142,7 @@ class Planner(Counterpart):
             fields=["event_id"],
         )
         if not failed:
-            return
+            return False
         external, odoo_code = WMS_NEW_ARTICLE
         [system] = self.rpc("mfg.integration.system", "search", [("code", "=", "WMS-NP")])
         self.rpc(
@@ -148,6 +157,7 @@ class Planner(Counterpart):
         )
         self.rpc("mfg.integration.message", "action_inbound_reprocess", [m["id"] for m in failed])
         self.journal.write("reprocessed", event_ids=[m["event_id"] for m in failed], mapping=external)
+        return True
 
 
 def main():

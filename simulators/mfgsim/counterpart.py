@@ -12,7 +12,8 @@ from pathlib import Path
 from .client import HubClient
 from .journal import Journal
 
-# Faults, as fractions of the schedule's period: windows (start, end) and one-shot moments (at,).
+# Faults, as fractions of the schedule's period: windows (start, end) and one-shot moments (at,). An outage lasts
+# at least its window and until it has hit something, so that a slow machine still sees every fault.
 FAULTS = {
     "receiver_5xx": (0.05, 0.45),  # the South MES's receiver answers 503 (Retry-After: 2)
     "unknown_article": (0.20,),  # the WMS reports an article Odoo has no mapping for
@@ -47,20 +48,23 @@ class Schedule:
         cycle, phase = self.phase(now)
         return self._enabled(cycle) and start <= phase < end
 
+    def due(self, fault, now=None):
+        """True from the fault's moment until ``done(fault)`` in this period."""
+        cycle, phase = self.phase(now)
+        with self.lock:
+            return self._enabled(cycle) and phase >= FAULTS[fault][0] and (fault, cycle) not in self.fired
+
+    def done(self, fault, now=None):
+        cycle, _phase = self.phase(now)
+        with self.lock:
+            self.fired.add((fault, cycle))
+
     def due_once(self, fault, now=None):
         """True once per period, at the fault's moment or after it."""
-        cycle, phase = self.phase(now)
-        if not self._enabled(cycle) or phase < FAULTS[fault][0]:
+        if not self.due(fault, now):
             return False
-        with self.lock:
-            if (fault, cycle) in self.fired:
-                return False
-            self.fired.add((fault, cycle))
-            return True
-
-    def window_end(self, fault):
-        cycle, _phase = self.phase()
-        return self.start + (cycle + FAULTS[fault][1]) * self.period
+        self.done(fault, now)
+        return True
 
 
 def arguments(description, **extra):

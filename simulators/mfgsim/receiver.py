@@ -2,7 +2,6 @@
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -20,15 +19,16 @@ def verify_webhook(secret, body, headers):
 class WebhookReceiver:
     """Serves ``POST`` on 127.0.0.1:``port``; calls ``on_event(event, webhook_id)`` for each verified delivery.
 
-    Answers 401 to a bad signature, 503 (with ``Retry-After``) while ``fail_until`` (epoch seconds)
-    is in the future, 200 otherwise. ``on_event`` must be quick: queue the work, answer at once.
+    Answers 401 to a bad signature, 503 (with ``Retry-After``) while ``failing`` (counted in ``refused``),
+    200 otherwise. ``on_event`` must be quick: queue the work, answer at once.
     """
 
     def __init__(self, port, secret, on_event, journal):
         self.secret = secret
         self.on_event = on_event
         self.journal = journal
-        self.fail_until = 0.0
+        self.failing = False
+        self.refused = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -67,7 +67,8 @@ class WebhookReceiver:
         except WebhookVerificationError as error:
             self.journal.write("rejected", webhook_id=webhook_id, status=401, error=str(error))
             return 401
-        if time.time() < self.fail_until:
+        if self.failing:
+            self.refused += 1
             self.journal.write(
                 "received", webhook_id=webhook_id, status=503, type=event["type"], subject=event.get("subject")
             )

@@ -87,6 +87,18 @@ def _free_port_range(count):
     pytest.fail("no free range of ports for the simulators' receivers", pytrace=False)
 
 
+def _wait_for_the_planner(journal, simulators):
+    """The planner's release window is over (at least a few orders released, support's fix done)."""
+    deadline = time.monotonic() + PERIOD + SETTLE_TIMEOUT
+    while time.monotonic() < deadline:
+        if simulators.poll() is not None:
+            pytest.fail(f"the simulators stopped early ({simulators.returncode})", pytrace=False)
+        if journal.exists() and any(e["what"] == "shift released" for e in read_journal(journal)):
+            return
+        time.sleep(2)
+    pytest.fail("the planner never finished its shift", pytrace=False)
+
+
 def _settle(rpc, simulators):
     """Wait, counterparts still up, until every order is closed and nothing is queued or being applied
     (a retry waits for the dispatcher cron, which runs every minute)."""
@@ -148,7 +160,7 @@ def shift(tmp_path_factory):
             text=True,
         )
         try:
-            time.sleep(PERIOD)
+            _wait_for_the_planner(journal_dir / "PLANNER.jsonl", simulators)
             rpc = OdooRpc(server.base_url, db, "admin", "admin")
             _settle(rpc, simulators)
         finally:
