@@ -85,7 +85,7 @@ class Mes(Counterpart):
                 self.journal.write("buffered", event_id=event["id"], type=event_type, time=event["time"], data=data)
                 return
         response = self.send(event)
-        if response.status_code == 200:
+        if response is not None and response.status_code == 200:
             self.last_posted = event
 
     def run_job(self, job, webhook_id):

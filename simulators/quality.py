@@ -63,7 +63,7 @@ class QualityStation(Counterpart):
                 "occurred_at": rfc3339(utc_now()),
             },
         )
-        if failed and response.status_code == 200:
+        if failed and response is not None and response.status_code == 200:
             self.on_hold.append((material, lot))
 
 

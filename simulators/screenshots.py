@@ -23,7 +23,7 @@ PAGES = (
     (
         "demo_dashboard.png",
         "/odoo/action-mfg_integration_monitoring.action_mfg_integration_dashboard",
-        "document.querySelectorAll('.o_mfg_card').length >= 5",
+        "document.querySelectorAll('.o_mfg_card').length >= 3",
     ),
     (
         "demo_production_order.png",
@@ -135,10 +135,12 @@ def main():
         )
         for name, path, ready in PAGES:
             browser.call("Page.navigate", url=args.url + path.format(production_id=done[0] if done else 0))
-            if not browser.wait_for(ready, args.timeout):
-                raise SystemExit(f"{name}: the page never showed {ready}")
+            ready_ok = browser.wait_for(ready, args.timeout)
             time.sleep(1.5)  # the last rendering and fonts
             png = base64.b64decode(browser.call("Page.captureScreenshot", format="png")["data"])
+            if not ready_ok:
+                Path(tempfile.gettempdir(), name).write_bytes(png)
+                raise SystemExit(f"{name}: the page never showed {ready} (see {tempfile.gettempdir()}/{name})")
             Path(args.out, name).write_bytes(png)
             print(f"[sim] screenshot {name}: {len(png)} bytes")
     finally:

@@ -9,6 +9,7 @@ import requests
 API = "/api/mfg/v1"
 # 409: the same event is being applied by an earlier post (e.g. one whose answer timed out): ask again later.
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+BACKOFF_CAP = 15.0  # seconds
 
 
 def utc_now():
@@ -43,7 +44,7 @@ class HubClient:
     safe, the hub answers the first outcome again (``Idempotent-Replayed: true``).
     """
 
-    def __init__(self, base_url, api_key, source, max_attempts=6, backoff=0.5, timeout=30, batch_timeout=180):
+    def __init__(self, base_url, api_key, source, max_attempts=10, backoff=0.5, timeout=120, batch_timeout=300):
         self.base_url = base_url.rstrip("/")
         self.source = source
         self.max_attempts = max_attempts
@@ -95,4 +96,4 @@ class HubClient:
                 return max(0.0, float(retry_after))
             except ValueError:
                 pass  # an HTTP date: fall back to our own backoff
-        return self.backoff * 2 ** (attempt - 1)
+        return min(BACKOFF_CAP, self.backoff * 2 ** (attempt - 1))

@@ -9,7 +9,7 @@ import time
 import zlib
 from pathlib import Path
 
-from .client import HubClient
+from .client import HubClient, HubError
 from .journal import Journal
 
 # Faults, as fractions of the schedule's period: windows (start, end) and one-shot moments (at,). An outage lasts
@@ -110,7 +110,14 @@ class Counterpart:
         return self.send(event, note)
 
     def send(self, event, note=None):
-        response = self.client.post(event)
+        """Post ``event`` and journal the answer; None (journaled as unanswered) when the hub stays out of reach."""
+        try:
+            response = self.client.post(event)
+        except HubError as error:
+            self.journal.write(
+                "unanswered", event_id=event["id"], type=event["type"], data=event["data"], error=str(error)
+            )
+            return None
         body = response.json() if response.headers.get("Content-Type", "").endswith("json") else {}
         self.journal.write(
             "posted",
