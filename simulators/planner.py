@@ -9,7 +9,7 @@ import itertools
 
 import requests
 
-from .mfgsim.counterpart import RELEASE_UNTIL, Counterpart, arguments
+from .mfgsim.counterpart import Counterpart, arguments
 from .mfgsim.plant import WMS_NEW_ARTICLE
 
 PLANTS = ("SP", "NP")  # the South plant first: its MES is the one whose receiver fails early on
@@ -82,9 +82,7 @@ class Planner(Counterpart):
     def tick(self):
         if self.schedule.due("support_fix") and self.fix_exceptions():
             self.schedule.done("support_fix")
-        cycle, phase = self.schedule.phase()
-        shift_over = self.args.duration and (cycle or phase >= RELEASE_UNTIL) and self.released >= SHIFT_ORDERS
-        if shift_over:
+        if self.winding_down() and self.released >= SHIFT_ORDERS:
             # A shift: the plants finish what was released. The CI shift waits for this line.
             if not self.over and not self.schedule.due("support_fix"):
                 self.over = True

@@ -23,6 +23,8 @@ class Wms(Counterpart):
         self.steps = 0
 
     def tick(self):
+        if self.winding_down():
+            return
         self.steps += 1
         if self.schedule.due_once("unknown_article"):
             self.move(WMS_NEW_ARTICLE[0], note="unknown_article")

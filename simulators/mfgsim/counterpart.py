@@ -133,6 +133,11 @@ class Counterpart:
         )
         return response
 
+    def winding_down(self):
+        """In a shift, past the release window: finish what is under way, start nothing new."""
+        cycle, phase = self.schedule.phase()
+        return bool(self.args.duration) and (cycle > 0 or phase >= RELEASE_UNTIL)
+
     def sleep(self, seconds):
         """Wait, unless the process is stopping; False when it is."""
         return not self.stopping.wait(seconds)

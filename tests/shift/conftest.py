@@ -103,12 +103,14 @@ def _settle(rpc, simulators):
     """Wait, counterparts still up, until every order is closed and nothing is queued or being applied
     (a retry waits for the dispatcher cron, which runs every minute)."""
     deadline = time.monotonic() + SETTLE_TIMEOUT
+    quiet = 0
     while time.monotonic() < deadline:
         if simulators.poll() is not None:
             pytest.fail(f"the simulators stopped early ({simulators.returncode})", pytrace=False)
         open_orders = rpc("mrp.production", "search_count", [("state", "not in", ["done", "cancel"])])
         open_messages = rpc("mfg.integration.message", "search_count", [("state", "in", OPEN_STATES)])
-        if not open_orders and not open_messages:
+        quiet = quiet + 1 if not open_orders and not open_messages else 0
+        if quiet == 2:  # twice in a row: no post was in flight at the first look
             return
         time.sleep(2)
     pytest.fail(f"not settled after {SETTLE_TIMEOUT} s: {open_orders} orders, {open_messages} messages open")
