@@ -6,6 +6,7 @@ the WMS was missing and reprocesses the messages.
 """
 
 import itertools
+import json
 
 import requests
 
@@ -133,28 +134,32 @@ class Planner(Counterpart):
         self.journal.write("purchased", order=name["name"], quantity=quantity)
 
     def fix_exceptions(self):
+        """Map the WMS's new article codes found in Inbound Exceptions to our bolt, then reprocess."""
         failed = self.rpc(
             "mfg.integration.message",
             "search_read",
             [("direction", "=", "inbound"), ("state", "=", "dead"), ("system_id.code", "=", "WMS-NP")],
-            fields=["event_id"],
+            fields=["event_id", "payload"],
         )
-        if not failed:
+        prefix, odoo_code = WMS_NEW_ARTICLE
+        fixable = [m for m in failed if (json.loads(m["payload"])["data"].get("material") or "").startswith(prefix)]
+        codes = sorted({json.loads(m["payload"])["data"]["material"] for m in fixable})
+        if not codes:
             return False
-        external, odoo_code = WMS_NEW_ARTICLE
         [system] = self.rpc("mfg.integration.system", "search", [("code", "=", "WMS-NP")])
-        self.rpc(
-            "mfg.integration.code.mapping",
-            "create",
-            {
-                "system_id": system,
-                "kind": "product",
-                "external_code": external,
-                "target_ref": f"product.product,{self.product(odoo_code)}",
-            },
-        )
-        self.rpc("mfg.integration.message", "action_inbound_reprocess", [m["id"] for m in failed])
-        self.journal.write("reprocessed", event_ids=[m["event_id"] for m in failed], mapping=external)
+        for code in codes:
+            self.rpc(
+                "mfg.integration.code.mapping",
+                "create",
+                {
+                    "system_id": system,
+                    "kind": "product",
+                    "external_code": code,
+                    "target_ref": f"product.product,{self.product(odoo_code)}",
+                },
+            )
+        self.rpc("mfg.integration.message", "action_inbound_reprocess", [m["id"] for m in fixable])
+        self.journal.write("reprocessed", event_ids=[m["event_id"] for m in fixable], mappings=codes)
         return True
 
 

@@ -5,6 +5,8 @@ in its own article and bin codes. Fault ``unknown_article``: one movement with a
 mapping for yet; it lands in Inbound Exceptions until support adds the mapping and reprocesses it.
 """
 
+import time
+
 from .mfgsim import WebhookReceiver
 from .mfgsim.client import rfc3339, utc_now
 from .mfgsim.counterpart import Counterpart, arguments
@@ -27,7 +29,9 @@ class Wms(Counterpart):
             return
         self.steps += 1
         if self.schedule.due_once("unknown_article"):
-            self.move(WMS_NEW_ARTICLE[0], note="unknown_article")
+            # In the demo, a code never seen before at each cycle (the last one's mapping exists by now).
+            code = WMS_NEW_ARTICLE[0] if self.args.duration else f"{WMS_NEW_ARTICLE[0]}-{int(time.time())}"
+            self.move(code, note="unknown_article")
         elif self.steps % 3 == 0:
             self.post(
                 COUNT,
