@@ -181,15 +181,19 @@ write_odoo_conf() {
     chmod 600 "$file"
 }
 
-# Comma-separated list of the suite's addons (override with MFG_ADDONS).
+# The demo plant's addon: installed only by the demo (setup/run) and the CI shift, never in a bare database.
+DEMO_ADDON=mfg_integration_demo
+
+# Comma-separated list of the suite's addons, without the demo (override with MFG_ADDONS).
 list_addons() {
     if [[ -n "${MFG_ADDONS:-}" ]]; then
         echo "$MFG_ADDONS"
         return 0
     fi
-    local manifest names=()
+    local manifest name names=()
     for manifest in "$REPO"/addons/*/__manifest__.py; do
-        [[ -f "$manifest" ]] && names+=("$(basename "$(dirname "$manifest")")")
+        name="$(basename "$(dirname "$manifest")")"
+        [[ -f "$manifest" && "$name" != "$DEMO_ADDON" ]] && names+=("$name")
     done
     [[ ${#names[@]} -gt 0 ]] || die "no addon with a __manifest__.py under $REPO/addons"
     (IFS=,; echo "${names[*]}")

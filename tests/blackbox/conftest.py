@@ -5,6 +5,7 @@ MFG_BLACKBOX_DB (a copy of the freshly installed test database, so black-box
 tests never touch the database pytest-odoo runs TransactionCase tests in).
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -69,16 +70,14 @@ def _required_env(name):
     return value
 
 
-@pytest.fixture(scope="session")
-def odoo_server(tmp_path_factory):
-    conf = _required_env("MFG_ODOO_CONF")
-    db = _required_env("MFG_BLACKBOX_DB")
+@contextlib.contextmanager
+def odoo_server_process(conf, db, log_path, max_cron_threads=1):
+    """A real Odoo server on ``db`` on a free port, until the ``with`` block ends (also used by tests/shift)."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("odoo_server") / "odoo.log"
     cmd = [
         sys.executable, "-m", "odoo", "-c", conf, "-d", db, f"--db-filter=^{db}$",
         "--http-interface=127.0.0.1", f"--http-port={port}",
-        "--workers=0", "--max-cron-threads=1",
+        "--workers=0", f"--max-cron-threads={max_cron_threads}",
         f"--logfile={log_path}", "--log-level=info",
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
@@ -104,4 +103,12 @@ def odoo_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        print(f"\nblack-box Odoo log: {log_path}", file=sys.stderr)
+        print(f"\nOdoo server log: {log_path}", file=sys.stderr)
+
+
+@pytest.fixture(scope="session")
+def odoo_server(tmp_path_factory):
+    conf = _required_env("MFG_ODOO_CONF")
+    db = _required_env("MFG_BLACKBOX_DB")
+    with odoo_server_process(conf, db, tmp_path_factory.mktemp("odoo_server") / "odoo.log") as server:
+        yield server

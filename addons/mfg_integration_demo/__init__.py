@@ -1,0 +1,1 @@
+from .demo_plant import post_init_hook

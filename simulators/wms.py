@@ -1,0 +1,70 @@
+"""WMS / 3PL simulator (North plant): moves bolts to the line, counts boxes, hears about finished transfers.
+
+Reports ``mfg.inventory.movement_reported.v1`` (bin to line side) and ``mfg.inventory.count_reported.v1``
+in its own article and bin codes. Fault ``unknown_article``: one movement with an article code Odoo has no
+mapping for yet; it lands in Inbound Exceptions until support adds the mapping and reprocesses it.
+"""
+
+import time
+
+from .mfgsim import WebhookReceiver
+from .mfgsim.client import rfc3339, utc_now
+from .mfgsim.counterpart import Counterpart, arguments
+from .mfgsim.plant import WMS_NEW_ARTICLE
+
+MOVEMENT = "mfg.inventory.movement_reported.v1"
+COUNT = "mfg.inventory.count_reported.v1"
+
+
+class Wms(Counterpart):
+    def __init__(self, args):
+        super().__init__(args, "WMS-NP")
+        self.receiver = WebhookReceiver(
+            self.config["receiver_port"], self.config["webhook_secret"], lambda _event, _webhook_id: None, self.journal
+        )
+        self.steps = 0
+
+    def tick(self):
+        if self.winding_down():
+            return
+        self.steps += 1
+        if self.schedule.due_once("unknown_article"):
+            # In the demo, a code never seen before at each cycle (the last one's mapping exists by now).
+            code = WMS_NEW_ARTICLE[0] if self.args.duration else f"{WMS_NEW_ARTICLE[0]}-{int(time.time())}"
+            self.move(code, note="unknown_article")
+        elif self.steps % 3 == 0:
+            self.post(
+                COUNT,
+                {
+                    "location": "BIN-A1",
+                    "counted_at": rfc3339(utc_now()),
+                    "lines": [{"material": "W-BOX", "counted_quantity": self.random.randint(180, 220)}],
+                },
+            )
+        else:
+            self.move("W-BOLT")
+
+    def move(self, article, note=None):
+        data = {
+            "material": article,
+            "quantity": self.random.randint(5, 20),
+            "from_location": "BIN-A1",
+            "to_location": "LINE-1",
+            "reference": f"WMS-{self.random.randint(10000, 99999)}",
+            "occurred_at": rfc3339(utc_now()),
+        }
+        self.post(MOVEMENT, data, note=note)
+
+
+def main():
+    wms = Wms(arguments(__doc__.splitlines()[0]))
+    wms.receiver.start()
+    wms.journal.write("started", port=wms.config["receiver_port"])
+    try:
+        wms.run_until_stopped(wms.tick)
+    finally:
+        wms.receiver.stop()
+
+
+if __name__ == "__main__":
+    main()
