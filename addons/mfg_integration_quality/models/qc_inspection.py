@@ -149,17 +149,15 @@ class QcInspection(models.Model):
         and the lot's hold (placed by this result, or already there)."""
         self.ensure_one()
         hold = self.lot_id.mfg_hold_ids.filtered(lambda hold: hold.state == "active")[:1]
-        records = [{"model": "qc.inspection", "id": self.id, "name": self.name}]
-        if hold:
-            records.append({"model": hold._name, "id": hold.id, "name": hold.reason})
-        return {
-            "records": records,
-            "inspection": {
+        return records_result(
+            self,
+            hold,
+            inspection={
                 "name": self.name,
                 "outcome": self.mfg_reported_outcome,
                 "odoo_outcome": "pass" if self.success else "fail",
             },
-            "hold": {
+            hold={
                 "id": hold.id,
                 "lot": self.lot_id.name,
                 "reason": hold.reason,
@@ -168,7 +166,7 @@ class QcInspection(models.Model):
             }
             if hold
             else None,
-        }
+        )
 
     def _mfg_flag_disagreement(self, system):
         """One to-do for the quality responsible when the system's verdict is not the test limits' one."""

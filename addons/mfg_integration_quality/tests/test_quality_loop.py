@@ -2,10 +2,11 @@
 OCA inspections, lot holds blocking deliveries and consumption, events in the outbox of each subscribed system."""
 
 import json
+import uuid
 from datetime import datetime
 
 from odoo.exceptions import UserError
-from odoo.tests import Form, HttpCase, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 
 from odoo.addons.mfg_integration.tests.common import InboundApiMixin
 
