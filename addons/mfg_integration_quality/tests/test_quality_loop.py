@@ -415,7 +415,7 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
         self.assertBusinessError(self.post_event(RESULT, data), "/data/results/0/uom", "_ni%")
         self.assertFalse(self.env["qc.inspection"].search([("lot_id", "=", self.lot.id)]))
 
-    # -- issue 16 item 4, issue 9 item 12: replays and logs of quality events ---------
+    # -- issue 16 item 4: replays of quality events ------------------------------------
 
     def hold(self, lot="R-9", reason="Supplier recall 77"):
         return {"lot": lot, "material": "Q-RESIN", "reason": reason, "occurred_at": "2030-01-05T09:30:00Z"}
@@ -445,16 +445,6 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
         again = self.post_event(HOLD, self.hold(lot="R-1"), event_id="qms-hold-2")
         self.assertEqual(again.status_code, 200, again.text)
         self.assertTrue(self.lot.mfg_on_hold)
-
-    def test_reason_with_line_breaks_cannot_forge_a_log_line(self):
-        forged = "recall\n2030-01-05 09:30:00,000 1 INFO prod odoo.addons.base: admin logged in\r"
-        with self.assertLogs("odoo.addons.mfg_integration_quality.models.stock_lot", "INFO") as logs:
-            self.assertEqual(self.post_event(HOLD, self.hold(lot="R-1", reason=forged)).status_code, 200)
-        hold_lines = [line for line in logs.output if "quality hold" in line]
-        self.assertEqual(len(hold_lines), 1)
-        self.assertNotIn("\n", hold_lines[0])
-        self.assertNotIn("\r", hold_lines[0])
-        self.assertIn("recall\\n2030-01-05", hold_lines[0])
 
     def test_pass_outside_the_limits_records_both_verdicts_and_flags_it_once(self):
         quality_lead = new_test_user(
