@@ -46,7 +46,7 @@ class Schedule:
 
     def active(self, fault, now=None):
         start, end = FAULTS[fault]
-        cycle, phase = self.phase(now)
+        _cycle, phase = self.phase(now)
         return self.faults and start <= phase < end
 
     def due(self, fault, now=None):
