@@ -9,29 +9,15 @@ BODY = b'{"specversion":"1.0","id":"evt-1","data":{}}'
 
 def _policy(failing=False, secrets=None):
     return delivery.EndpointPolicy(
-        id=1,
-        url="https://erp.example.com/hook",
-        timeout=10.0,
-        max_attempts=8,
-        backoff_base=10.0,
-        backoff_cap=3600.0,
-        max_parallel=4,
-        secrets=secrets or [signing.generate_secret()],
-        failing=failing,
+        id=1, url="https://erp.example.com/hook", timeout=10.0, max_attempts=8, backoff_base=10.0,
+        backoff_cap=3600.0, max_parallel=4, secrets=secrets or [signing.generate_secret()], failing=failing,
     )
 
 
 def test_signed_headers_verify_with_the_endpoint_secrets():
     old, new = signing.generate_secret(), signing.generate_secret()
-    item = delivery.Delivery(
-        message_id=7,
-        event_id="evt-1",
-        company_id=1,
-        created_at=None,
-        attempt_count=0,
-        body=BODY,
-        endpoint=_policy(secrets=[new, old]),
-    )
+    item = delivery.Delivery(message_id=7, event_id="evt-1", company_id=1, created_at=None, attempt_count=0,
+                             body=BODY, endpoint=_policy(secrets=[new, old]))
     before = int(time.time())
     headers = item.signed_headers()
     assert headers["Content-Type"] == "application/cloudevents+json"
