@@ -37,22 +37,23 @@ class Schedule:
         self.lock = threading.Lock()
 
     def phase(self, now=None):
+        """(cycle, fraction of the period). A shift (``once``) stays in its one cycle: past its end, every
+        window is over and a one-shot fault not done yet (nothing to hit before) is still due."""
         elapsed = (time.time() if now is None else now) - self.start
+        if self.once:
+            return 0, min(elapsed / self.period, 0.9999)
         return int(elapsed // self.period), (elapsed % self.period) / self.period
-
-    def _enabled(self, cycle):
-        return self.faults and not (self.once and cycle > 0)
 
     def active(self, fault, now=None):
         start, end = FAULTS[fault]
-        cycle, phase = self.phase(now)
-        return self._enabled(cycle) and start <= phase < end
+        _cycle, phase = self.phase(now)
+        return self.faults and start <= phase < end
 
     def due(self, fault, now=None):
         """True from the fault's moment until ``done(fault)`` in this period."""
         cycle, phase = self.phase(now)
         with self.lock:
-            return self._enabled(cycle) and phase >= FAULTS[fault][0] and (fault, cycle) not in self.fired
+            return self.faults and phase >= FAULTS[fault][0] and (fault, cycle) not in self.fired
 
     def done(self, fault, now=None):
         cycle, _phase = self.phase(now)

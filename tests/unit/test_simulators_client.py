@@ -123,6 +123,7 @@ def test_schedule_fires_one_shot_faults_once_per_cycle_and_only_once_in_a_shift(
     shift = Schedule(period=100, start=0, faults=True, once=True)
     assert shift.active("mes_offline", 35) and not shift.active("mes_offline", 135)
     assert shift.due_once("unknown_article", 25) and not shift.due_once("unknown_article", 125)
+    assert shift.due("duplicate_post", 125), "a one-shot fault that found nothing to hit yet stays due"
     assert not Schedule(period=100, start=0, faults=False).active("mes_offline", 35)
 
 
