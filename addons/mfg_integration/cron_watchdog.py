@@ -41,8 +41,7 @@ def ensure_started():
     if isinstance(server, odoo_server.ThreadedServer):
         threading.Thread(target=_watch, args=(server,), name="mfg-cron-watchdog", daemon=True).start()
     else:
-        wake = {"after": (CHECK_EVERY, 3 * CHECK_EVERY)}  # the workers are forked after the registries load
-        threading.Thread(target=_wake_cron_threads, kwargs=wake, name="mfg-cron-wake", daemon=True).start()
+        threading.Thread(target=_wake_prefork_cron_workers, name="mfg-cron-wake", daemon=True).start()
 
 
 def _watch(server):
@@ -62,6 +61,28 @@ def _watch(server):
         if seen - alive:
             _wake_cron_threads()
         seen |= alive
+
+
+def _wake_prefork_cron_workers():
+    """Prefork: wake the cron workers once forked, and again once the database is back after an
+    outage (the arbiter respawns the workers that lost it; they would sleep a minute first)."""
+    wake = (CHECK_EVERY, 3 * CHECK_EVERY)  # the workers need a moment to start listening
+    _wake_cron_threads(after=wake)
+    reachable = True
+    while True:
+        time.sleep(CHECK_EVERY)
+        now_reachable = _database_reachable()
+        if now_reachable and not reachable:
+            _wake_cron_threads(after=wake)
+        reachable = now_reachable
+
+
+def _database_reachable():
+    try:
+        psycopg2.connect(**sql_db.connection_info_for("postgres")[1]).close()
+    except psycopg2.Error:
+        return False
+    return True
 
 
 def _wake_cron_threads(after=(CHECK_EVERY,)):

@@ -167,10 +167,12 @@ class Cluster:
 
     def restart_immediate(self):
         """Crash-restart PostgreSQL: every connection is cut, no clean shutdown."""
-        cmd = [self.pg_ctl, "-D", self.data, "-m", "immediate", "-w", "-t", "60", "restart"]
+        log = os.path.join(self.data, "server.log")
+        cmd = [self.pg_ctl, "-D", self.data, "-l", log, "-m", "immediate", "-w", "-t", "60", "restart"]
         if os.geteuid() == 0:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+        # No pipes: the new postmaster would inherit them and the call would never return.
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
 
 
 class OdooServer:
