@@ -12,14 +12,12 @@ from datetime import timedelta
 
 from odoo import fields
 
-# Branch `access` moves the API to its own key scope: then this becomes "mfg_integration".
-API_KEY_SCOPE = None
+from odoo.addons.mfg_integration.models.res_company import ADMIN_NETWORKS_PARAM
+
+# Demo keys open the integration API only (see README, Security).
+API_KEY_SCOPE = "mfg_integration"
 API_KEY_NAME = "demo simulator"
 API_KEY_DAYS = 30
-# Workaround: on today's main, acknowledgements, ASNs and failed inspections post a chatter note as the technical
-# user, which Odoo refuses without an e-mail address ("Unable to send message, please configure the sender's email
-# address"). Remove once the fix for technical users without e-mail is merged.
-TECHNICAL_EMAILS = {"SUPPLIER": "supplier-portal@demo.invalid", "QUALITY": "quality-station@demo.invalid"}
 RECEIVER_PORTS = {"MES-NP": 0, "MES-SP": 1, "WMS-NP": 2, "SUPPLIER": 3, "QUALITY": 4}  # offsets from a base port
 
 RELEASED = "mfg.production_order.released.v1"
@@ -146,7 +144,7 @@ def _event_types(env, codes):
 def _systems(env, warehouses):
     admin = env.ref("base.user_admin")
     specs = [
-        # code, name, kind, plant, inbound types, outbound subscriptions, groups of its technical user
+        # code, name, kind, plant, inbound types, outbound subscriptions
         (
             "MES-NP",
             "MES North Plant",
@@ -154,7 +152,6 @@ def _systems(env, warehouses):
             "NP",
             MES_IN,
             (RELEASED, COMPLETED, CANCELLED),
-            ("mrp.group_mrp_user", "stock.group_stock_user", "quality_control_oca.group_quality_control_user"),
         ),
         (
             "MES-SP",
@@ -163,7 +160,6 @@ def _systems(env, warehouses):
             "SP",
             MES_IN,
             (RELEASED, COMPLETED, CANCELLED),
-            ("mrp.group_mrp_user", "stock.group_stock_user", "quality_control_oca.group_quality_control_user"),
         ),
         (
             "WMS-NP",
@@ -172,7 +168,6 @@ def _systems(env, warehouses):
             "NP",
             WMS_IN,
             ("mfg.inventory.transfer_done.v1",),
-            ("stock.group_stock_user",),
         ),
         (
             "SUPPLIER",
@@ -181,7 +176,6 @@ def _systems(env, warehouses):
             None,
             SUPPLIER_IN,
             PO_OUT,
-            ("purchase.group_purchase_user", "stock.group_stock_user"),
         ),
         (
             "QUALITY",
@@ -190,11 +184,10 @@ def _systems(env, warehouses):
             None,
             QUALITY_IN,
             (COMPLETED,),
-            ("stock.group_stock_user", "quality_control_oca.group_quality_control_user"),
         ),
     ]
     systems = {}
-    for port, (code, name, kind, plant, inbound, outbound, groups) in enumerate(specs, start=8170):
+    for port, (code, name, kind, plant, inbound, outbound) in enumerate(specs, start=8170):
         system = env["mfg.integration.system"].create(
             {
                 "name": name,
@@ -220,16 +213,9 @@ def _systems(env, warehouses):
                 "subscription_ids": [(0, 0, {"event_type_id": t.id}) for t in _event_types(env, outbound)],
             }
         )
-        # A technical user as the README creates it: no e-mail address, only the rights its events need.
-        env["res.users"].create(
-            {
-                "name": f"{name} (technical)",
-                "login": f"tech-{code.lower()}",
-                "email": TECHNICAL_EMAILS.get(code, False),
-                "mfg_system_id": system.id,
-                "groups_id": [(6, 0, [env.ref("base.group_user").id] + [env.ref(g).id for g in groups])],
-            }
-        )
+        # The technical user as the README creates it (the system form's Technical User button): no e-mail
+        # address, exactly the rights its allowed inbound events declare.
+        system.action_create_technical_user()
         systems[code] = system
     return systems
 
@@ -323,6 +309,8 @@ def _api_key(user, name):
 def provision_counterparts(env, credentials_path, hub_url, base_port):
     """Point the endpoints at the simulators (127.0.0.1:``base_port`` + offset), renew their API keys,
     and write what each simulator needs to ``credentials_path`` (mode 0600; nothing is logged)."""
+    # The demo's counterparts run on this machine: its database delivers to loopback (an administrator's setting).
+    env["ir.config_parameter"].sudo().set_param(ADMIN_NETWORKS_PARAM, "127.0.0.0/8, ::1/128")
     systems = {}
     for system in env["mfg.integration.system"].search([("code", "in", list(RECEIVER_PORTS))]):
         port = base_port + RECEIVER_PORTS[system.code]

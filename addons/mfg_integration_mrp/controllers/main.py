@@ -8,6 +8,6 @@ from odoo.addons.mfg_integration_stock.controllers.main import MfgIntegrationRes
 
 
 class MfgIntegrationProductionResyncApi(MfgIntegrationResyncApi):
-    @http.route(f"{API}/production-orders", type="http", auth="bearer", csrf=False, save_session=False)
+    @http.route(f"{API}/production-orders", type="http", auth="mfg_api", csrf=False, save_session=False)
     def production_orders(self, **_kwargs):
         return self._resync_page("mrp.production", "production-orders")

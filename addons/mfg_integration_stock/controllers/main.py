@@ -7,7 +7,7 @@ stock.picking._mfg_released_domain), as the released events carried them, in the
 from odoo import http
 from odoo.http import request
 
-from odoo.addons.mfg_integration.controllers.main import API, MfgIntegrationApi, _respond
+from odoo.addons.mfg_integration.controllers.main import API, MfgIntegrationApi, _respond, method_not_allowed
 from odoo.addons.mfg_integration.models.mfg_integration_message_inbound import Outcome, problem_outcome
 
 DEFAULT_PAGE = 50
@@ -22,9 +22,9 @@ class MfgIntegrationResyncApi(MfgIntegrationApi):
         and ``_mfg_current_state()`` (event type, payload builder) per record. Pages follow the record
         id: ``after`` is the last id of the previous page, ``next`` the URL of the next page (null on
         the last one)."""
-        outcome = self._method_not_allowed("GET", "HEAD")
-        if outcome:
-            return _respond(outcome)
+        response = method_not_allowed("GET", "HEAD")
+        if response:
+            return response
         system, outcome = self._authorized_system()
         if outcome:
             return _respond(outcome)
@@ -60,6 +60,6 @@ class MfgIntegrationResyncApi(MfgIntegrationApi):
         next_url = f"{API}/{path}?state=open&limit={limit}&after={page[-1].id}" if len(records) > limit else None
         return _respond(Outcome(200, {"items": items, "next": next_url}))
 
-    @http.route(f"{API}/transfers", type="http", auth="bearer", csrf=False, save_session=False)
+    @http.route(f"{API}/transfers", type="http", auth="mfg_api", csrf=False, save_session=False)
     def transfers(self, **_kwargs):
         return self._resync_page("stock.picking", "transfers")
