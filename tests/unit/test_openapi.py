@@ -91,3 +91,19 @@ def test_outbound_types_are_published_as_webhooks_with_their_absolute_dataschema
     assert set(webhook["responses"]) == {"2XX", "default"}
     variants = {v["$ref"] for v in document["components"]["schemas"]["CloudEvent"]["oneOf"]}
     assert variants == {"#/components/schemas/event.mfg.thing.reported.v1"}, "webhooks are not inbound events"
+
+
+def test_resync_routes_list_their_items_as_the_released_data():
+    released = {"code": "mfg.thing.released.v1", "name": "Released", "schema": SCHEMA, "dataschema": "https://x/s.json"}
+    document = openapi.build_document(
+        [],
+        outbound_types=[released],
+        resync=[{"path": "things", "event_type": released["code"], "summary": "Open things"}],
+    )
+    validate(document)
+    operation = document["paths"]["/api/mfg/v1/things"]["get"]
+    page = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert page["properties"]["items"]["items"] == {"$ref": "#/components/schemas/data.mfg.thing.released.v1"}
+    assert "data.mfg.thing.released.v1" in document["components"]["schemas"]
+    assert {p["name"] for p in operation["parameters"]} == {"state", "limit", "after"}
+    assert set(operation["responses"]) == {"200", "400", "401", "403", "405", "429"}

@@ -273,8 +273,13 @@ class MfgIntegrationApi(http.Controller):
                 }
                 for t in outbound
             ],
+            resync=self._resync_resources(),
         )
         return _respond(Outcome(200, document))
+
+    def _resync_resources(self):
+        """The resync routes domain addons add: [{path, event_type, summary}] (see lib/openapi.py)."""
+        return []
 
     # -- published schemas (the CloudEvents ``dataschema`` URLs) --------------------------
 

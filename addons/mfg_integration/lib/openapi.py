@@ -59,9 +59,7 @@ def _envelope(code=None, data_ref=None, dataschema=None):
         "time": {"type": "string", "format": "date-time"},
         "subject": {"type": "string"},
         "datacontenttype": {"type": "string"},
-        "dataschema": (
-            {"type": "string", "format": "uri", "const": dataschema} if dataschema else {"type": "string"}
-        ),
+        "dataschema": ({"type": "string", "format": "uri", "const": dataschema} if dataschema else {"type": "string"}),
         "correlationid": {"type": "string"},
         "causationid": {"type": "string"},
         "data": {"$ref": data_ref} if data_ref else {"type": "object"},
@@ -225,9 +223,12 @@ def build_document(
     title="Manufacturing Integration Hub API",
     version="1.0.0",
     outbound_types=(),
+    resync=(),
 ):
     """The OpenAPI 3.1 document; ``event_types`` (inbound): [{code, name, description, schema}];
-    ``outbound_types``: the same with ``dataschema``, the absolute URL of the type's schema."""
+    ``outbound_types``: the same with ``dataschema``, the absolute URL of the type's schema;
+    ``resync``: [{path, event_type, summary}], GET routes listing open records as the data of
+    their (outbound) ``event_type``."""
     event_types = sorted(event_types, key=lambda t: t["code"])
     schemas = {
         "Problem": PROBLEM_SCHEMA,
@@ -409,4 +410,50 @@ def build_document(
             "schemas": schemas,
         },
     }
+    for resource in resync:
+        document["paths"][f"{BASE_PATH}/{resource['path']}"] = _resync_operation(resource, common_errors)
     return document
+
+
+def _resync_operation(resource, common_errors):
+    """GET of a resync route: the caller's open records, one page, as the data of their released events."""
+    data_ref = f"#/components/schemas/{component_name(resource['event_type'])}"
+    query = [
+        {"name": "state", "in": "query", "required": False, "schema": {"type": "string", "enum": ["open"]}},
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+        },
+        {
+            "name": "after",
+            "in": "query",
+            "required": False,
+            "description": "The last id of the previous page (follow `next`).",
+            "schema": {"type": "integer", "minimum": 0},
+        },
+    ]
+    page = {
+        "type": "object",
+        "required": ["items", "next"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": data_ref}},
+            "next": {"type": ["string", "null"], "description": "URL of the next page; null on the last one."},
+        },
+    }
+    return {
+        "get": {
+            "operationId": "resync." + resource["path"],
+            "summary": resource["summary"],
+            "parameters": query,
+            "responses": {
+                "200": {
+                    "description": "One page, in the caller's codes.",
+                    "content": {"application/json": {"schema": page}},
+                },
+                "400": _problem_response("Invalid query."),
+                **{status: common_errors[status] for status in ("401", "403", "405", "429")},
+            },
+        }
+    }

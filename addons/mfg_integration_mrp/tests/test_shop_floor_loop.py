@@ -63,18 +63,9 @@ class ShopFloorCase(CommittedCase):
             self.mes_receiver.url,
             env["mfg.integration.event.type"].search([("code", "in", [RELEASED, COMPLETED])]),
         )
-        # The technical user has the rights of the documents its events touch: manufacturing and
-        # inventory, and quality control where installed (finishing an order may create inspections).
-        groups = env.ref("mrp.group_mrp_user") | env.ref("stock.group_stock_user")
-        quality_user = env.ref("quality_control_oca.group_quality_control_user", raise_if_not_found=False)
-        self.user = env["res.users"].create(
-            {
-                "name": f"MES {self.tag}",
-                "login": f"mes-{self.tag}",
-                "mfg_system_id": self.mes.id,
-                "groups_id": [(6, 0, (groups | (quality_user or groups)).ids)],
-            }
-        )
+        # The technical user as the README creates it (Technical User on the system form): no e-mail,
+        # exactly the rights the allowed inbound types declare.
+        self.user = self.mes.action_create_technical_user()
         self.key = make_api_key(env, self.user, "mes")
         self.order = env["mrp.production"].create(
             {"product_id": self.finished.id, "product_qty": 10, "bom_id": self.bom.id}

@@ -298,6 +298,12 @@ class TestShopFloorResync(ShopFloorCase):
         )
         self.assertEqual(job["operations"][0]["work_center"], self.workcenter.code)
         self.assertEqual(self.get("/api/mfg/v1/production-orders?state=open&limit=0").status_code, 400)
+        # An integrator finds the route in the OpenAPI document, its items typed as the released job order.
+        document = self.url_open("/api/mfg/v1/openapi.json").json()
+        page = document["paths"]["/api/mfg/v1/production-orders"]["get"]["responses"]["200"]["content"]
+        items = page["application/json"]["schema"]["properties"]["items"]["items"]
+        self.assertEqual(items, {"$ref": f"#/components/schemas/data.{RELEASED}"})
+        self.assertIn(f"data.{RELEASED}", document["components"]["schemas"])
 
     def test_resend_current_state(self):
         self.order.action_confirm()

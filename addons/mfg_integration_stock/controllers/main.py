@@ -60,6 +60,16 @@ class MfgIntegrationResyncApi(MfgIntegrationApi):
         next_url = f"{API}/{path}?state=open&limit={limit}&after={page[-1].id}" if len(records) > limit else None
         return _respond(Outcome(200, {"items": items, "next": next_url}))
 
+    def _resync_resources(self):
+        return [
+            *super()._resync_resources(),
+            {
+                "path": "transfers",
+                "event_type": "mfg.inventory.transfer_released.v1",
+                "summary": "Open transfers released to the caller's system, as their released events' data",
+            },
+        ]
+
     @http.route(f"{API}/transfers", type="http", auth="mfg_api", csrf=False, save_session=False)
     def transfers(self, **_kwargs):
         return self._resync_page("stock.picking", "transfers")
