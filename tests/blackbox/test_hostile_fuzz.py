@@ -38,7 +38,10 @@ user = env["res.users"].create({
     "groups_id": [(6, 0, [group.id for group in groups if group])],
     "mfg_system_id": system.id,
 })
-key = env["res.users.apikeys"].with_user(user)._generate(None, "fuzz", fields.Datetime.now() + timedelta(days=1))
+key = env["mfg.integration.api.key.wizard"].create({
+    "system_id": system.id, "user_id": user.id, "name": "fuzz",
+    "expiration_date": fields.Datetime.now() + timedelta(days=1),
+}).action_generate()["context"]["default_key"]  # New API Key on the system form (scope mfg_integration)
 print("RESULT" + json.dumps({"key": key, "types": types.mapped("code")}))
 """
 

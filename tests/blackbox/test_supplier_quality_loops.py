@@ -24,14 +24,16 @@ tag = {tag!r}
 EventType = env["mfg.integration.event.type"]
 def types(*codes):
     return EventType.search([("code", "in", codes)])
-def technical_user(system, *groups):
-    # As the README creates it: a login that is no e-mail address, no e-mail, the listed rights only.
-    user = env["res.users"].create({{
-        "name": system.code + " technical user", "login": system.code.lower() + "-bot",
-        "groups_id": [(6, 0, [env.ref(group).id for group in groups])], "mfg_system_id": system.id,
-    }})
+def technical_user(system):
+    # As the README creates it: Technical User on the system form (no e-mail, the rights its allowed types
+    # declare), then New API Key (scope mfg_integration).
+    user = system.action_create_technical_user()
     assert not user.email
-    return env["res.users.apikeys"].with_user(user)._generate(None, "loops", fields.Datetime.now() + timedelta(days=1))
+    wizard = env["mfg.integration.api.key.wizard"].create({{
+        "system_id": system.id, "user_id": user.id, "name": "loops",
+        "expiration_date": fields.Datetime.now() + timedelta(days=1),
+    }})
+    return wizard.action_generate()["context"]["default_key"]
 def endpoint(system, url, codes):
     return env["mfg.integration.endpoint"].create({{
         "name": system.code, "system_id": system.id, "url": url,
@@ -45,7 +47,7 @@ portal = env["mfg.integration.system"].create({{
     "inbound_event_type_ids": [(6, 0, types("mfg.supplier.order_acknowledged.v1",
                                             "mfg.supplier.shipment_notified.v1").ids)],
 }})
-out["portal_key"] = technical_user(portal, "purchase.group_purchase_user", "stock.group_stock_user")
+out["portal_key"] = technical_user(portal)
 out["portal_secret"] = endpoint(portal, {portal_url!r}, ("mfg.purchase_order.confirmed.v1",
     "mfg.purchase_order.changed.v1", "mfg.purchase_order.cancelled.v1"))._signing_secrets()[0]
 supplier = env["res.partner"].create({{"name": "ACME " + tag, "is_company": True, "mfg_system_id": portal.id}})
@@ -70,7 +72,7 @@ qms = env["mfg.integration.system"].create({{
     "inbound_event_type_ids": [(6, 0, types("mfg.quality.result_reported.v1", "mfg.quality.hold_requested.v1",
                                             "mfg.quality.hold_released.v1").ids)],
 }})
-out["qms_key"] = technical_user(qms, "stock.group_stock_user", "quality_control_oca.group_quality_control_user")
+out["qms_key"] = technical_user(qms)
 out["qms_secret"] = endpoint(qms, {qms_url!r}, ("mfg.quality.inspection_completed.v1",
     "mfg.quality.lot.hold_placed.v1", "mfg.quality.lot.hold_released.v1"))._signing_secrets()[0]
 env.company.mfg_hold_on_failed_inspection = True

@@ -3,7 +3,6 @@
 """The warehouse side as a WMS/3PL lives it over HTTP: stock never driven negative by surprise,
 transfers released / changed / cancelled to it, its open transfers on request, master data."""
 
-from datetime import timedelta
 
 import requests
 
@@ -11,7 +10,7 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import config
 
-from odoo.addons.mfg_integration.tests.common import CommittedCase
+from odoo.addons.mfg_integration.tests.common import CommittedCase, make_api_key
 
 from .common import InventoryApiCase, PlantFixtures
 
@@ -109,11 +108,7 @@ class WarehouseLoopCase(CommittedCase, PlantFixtures):
                 "groups_id": [(6, 0, env.ref("stock.group_stock_user").ids)],
             }
         )
-        self.key = (
-            env["res.users.apikeys"]
-            .with_user(self.user)
-            ._generate(None, "wms", fields.Datetime.now() + timedelta(days=1))
-        )
+        self.key = make_api_key(env, self.user, "wms")
         self.cr.commit()
 
     def transfer(self, picking_type, source, destination, quantity=5, warehouse=None):
