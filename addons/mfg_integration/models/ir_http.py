@@ -84,7 +84,8 @@ class IrHttp(models.AbstractModel):
             return problem_response(
                 401,
                 "Unauthorized",
-                "Send an Odoo API key of the system's technical user as 'Authorization: Bearer <key>'.",
+                "Send an integration API key of the system's technical user (New API Key on the system form) "
+                "as 'Authorization: Bearer <key>'.",
                 slug="unauthorized",
                 headers={"WWW-Authenticate": 'Bearer realm="mfg-integration"'},
             )
