@@ -115,6 +115,7 @@ class TestMappedCodes(ShopFloorCase):
             response = self.report(1, **extra)
             self.assertEqual(response.status_code, 422, response.text)
             self.assertEqual(response.json()["errors"][0]["path"], path)
+            self.ignore(response)
         reason = self.post(
             DOWNTIME, {"work_center": "WC-1_", "reason": "%", "started_at": "2026-11-23T09:10:00Z"}
         )

@@ -94,6 +94,11 @@ class ShopFloorCase(CommittedCase):
         self.env.invalidate_all()
         return response
 
+    def ignore(self, response):
+        """Support ignores the failed message: later messages about its order then apply (ordered inbox)."""
+        self.env["mfg.integration.message"].browse(response.json()["message_id"]).action_inbound_ignore()
+        self.cr.commit()
+
     def report(self, quantity, consumed=None, close=False, occurred_at="2026-11-23T10:00:00Z", **extra):
         data = {
             "production_order": self.order.name,
