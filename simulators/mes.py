@@ -2,7 +2,9 @@
 
 Receives ``mfg.production_order.released.v1`` on its own webhook receiver (every signature verified), then per
 order: starts the operation, reports a partial quantity with lot consumption (and now and then scrap),
-sometimes a downtime, and closes the order with the rest. It speaks its own article and work-center codes.
+sometimes a downtime, and closes the order with the rest. A serial-tracked product is reported one unit per
+serial, the last report closing the order; on an order whose components are all untracked, every other report
+comes without ``consumed`` (Odoo consumes per BOM). It speaks its own article and work-center codes.
 While its uplink is down (fault ``mes_offline``) it keeps its reports in a SQLite store-and-forward buffer and
 flushes them through ``/events/batch`` when back, with the times they happened.
 """
@@ -104,13 +106,29 @@ class Mes(Counterpart):
             code = own_code(self.articles, component["material"])
             lot = LINE_SIDE_LOTS[self.plant].get(self.articles[code]) if component["tracking"] != "none" else None
             components.append((code, component["quantity"] / job["quantity"], lot))
+        untracked = all(lot is None for _code, _per_unit, lot in components)
+
+        def consumed(report):
+            """Untracked components: every other report without ``consumed`` (Odoo consumes per BOM)."""
+            return None if untracked and report % 2 else components
+
         operation = job["operations"][0]
         work_center = own_code(MES_WORK_CENTERS[self.plant], operation["work_center"])
         lot = f"{self.plant}-{order.replace('/', '-')}"
-        first = max(1, math.floor(job["quantity"] * rng.uniform(0.3, 0.6)))
+        if job["tracking"] == "serial":
+            count = int(job["quantity"])
+            reports = [
+                self.performance(order, 1, f"{lot}-{n:02d}", consumed(n), close=n == count) for n in range(1, count + 1)
+            ]
+        else:
+            first = max(1, math.floor(job["quantity"] * rng.uniform(0.3, 0.6)))
+            reports = [
+                self.performance(order, first, lot, consumed(1), scrap=rng.random() < 0.5),
+                self.performance(order, job["quantity"] - first, lot, consumed(2), close=True),
+            ]
         steps = [
             (PROGRESS, {"production_order": order, "operation": operation["name"], "action": "start"}),
-            (PERFORMANCE, self.performance(order, first, lot, components, scrap=rng.random() < 0.5)),
+            (PERFORMANCE, reports[0]),
         ]
         if rng.random() < 0.5:
             reason = next(iter(MES_DOWNTIME_REASONS[self.plant]))
@@ -120,7 +138,7 @@ class Mes(Counterpart):
                     {"work_center": work_center, "reason": reason, "production_order": order, "note": "simulated stop"},
                 )
             )
-        steps.append((PERFORMANCE, self.performance(order, job["quantity"] - first, lot, components, close=True)))
+        steps += [(PERFORMANCE, report) for report in reports[1:]]
         for event_type, data in steps:
             started = utc_now()
             if not self.sleep(self.args.pace):
@@ -132,13 +150,17 @@ class Mes(Counterpart):
             self.report(event_type, data)
 
     def performance(self, order, quantity, lot, components, scrap=False, close=False):
+        """A production report; ``components`` None: without ``consumed`` (per BOM)."""
+        data = {"production_order": order, "quantity": quantity, "lot": lot, "close": close}
+        if components is None:
+            return data
         consumed = []
         for code, per_unit, component_lot in components:
             line = {"material": code, "quantity": round(per_unit * quantity, 4)}
             if component_lot:
                 line["lot"] = component_lot
             consumed.append(line)
-        data = {"production_order": order, "quantity": quantity, "lot": lot, "consumed": consumed, "close": close}
+        data["consumed"] = consumed
         tracked = [line for line in consumed if "lot" in line]
         if scrap and tracked:
             data["scrap"] = [{"material": tracked[0]["material"], "quantity": 1, "lot": tracked[0]["lot"]}]

@@ -1,8 +1,9 @@
 """Planner and support desk: what people do in Odoo's UI, done over JSON-RPC.
 
-The planner confirms a manufacturing order for one plant or the other every pace, and now and then a purchase
-order to the supplier. Support (fault ``support_fix``) looks at Inbound Exceptions, adds the code mapping
-the WMS was missing and reprocesses the messages.
+The planner confirms a manufacturing order for one plant or the other every two paces (every third one of the
+serial-tracked controller, the others of the pump), now and then a purchase order to the supplier and a delivery
+of bolts from the North plant (shipped by its 3PL). Support (fault ``support_fix``) looks at Inbound Exceptions,
+adds the code mapping the WMS was missing and reprocesses the messages.
 """
 
 import itertools
@@ -15,9 +16,14 @@ from .mfgsim.plant import WMS_NEW_ARTICLE
 
 PLANTS = ("SP", "NP")  # the South plant first: its MES is the one whose receiver fails early on
 PRODUCT = "FG-PUMP"
+SERIAL_PRODUCT = "FG-CTRL"
+SERIAL_EVERY = 3  # every third manufacturing order is of the serial-tracked product
 PURCHASED = "CMP-HOUSING"
+SHIPPED = "CMP-BOLT"
+SHIPPING_PLANT = "NP"  # the plant whose deliveries the 3PL ships
 RELEASE_EVERY = 2  # ticks (paces) between two manufacturing orders
 PURCHASE_EVERY = 4  # manufacturing orders per purchase order
+SHIP_EVERY = 3  # manufacturing orders per delivery
 SHIFT_ORDERS = 4  # a shift releases at least this many orders, however slow the machine
 
 
@@ -64,21 +70,18 @@ class Planner(Counterpart):
             self.known[code] = self.rpc("product.product", "search", [("default_code", "=", code)], limit=1)[0]
         return self.known[code]
 
-    def bom(self, plant):
-        """(BoM id, manufacturing operation type id) of the plant's pump BoM."""
-        if plant not in self.known:
-            self.known[plant] = self._bom(plant)
-        return self.known[plant]
-
-    def _bom(self, plant):
-        [bom] = self.rpc(
-            "mrp.bom",
-            "search_read",
-            [("product_tmpl_id.default_code", "=", PRODUCT), ("picking_type_id.warehouse_id.code", "=", plant)],
-            fields=["picking_type_id"],
-            limit=1,
-        )
-        return bom["id"], bom["picking_type_id"][0]
+    def bom(self, plant, product):
+        """(BoM id, manufacturing operation type id) of the plant's BoM of ``product``."""
+        if (plant, product) not in self.known:
+            [bom] = self.rpc(
+                "mrp.bom",
+                "search_read",
+                [("product_tmpl_id.default_code", "=", product), ("picking_type_id.warehouse_id.code", "=", plant)],
+                fields=["picking_type_id"],
+                limit=1,
+            )
+            self.known[(plant, product)] = bom["id"], bom["picking_type_id"][0]
+        return self.known[(plant, product)]
 
     def tick(self):
         if self.schedule.due("support_fix") and self.fix_exceptions():
@@ -95,15 +98,19 @@ class Planner(Counterpart):
         self.release(next(self.plants))
         if self.ticks % (RELEASE_EVERY * PURCHASE_EVERY) == 0:
             self.purchase()
+        if self.ticks % (RELEASE_EVERY * SHIP_EVERY) == RELEASE_EVERY:
+            self.ship()
 
     def release(self, plant):
-        bom, operation_type = self.bom(plant)
-        quantity = self.random.randint(4, 12)
+        serial = self.released % SERIAL_EVERY == SERIAL_EVERY - 1
+        product = SERIAL_PRODUCT if serial else PRODUCT
+        bom, operation_type = self.bom(plant, product)
+        quantity = self.random.randint(2, 4) if serial else self.random.randint(4, 12)
         order = self.rpc(
             "mrp.production",
             "create",
             {
-                "product_id": self.product(PRODUCT),
+                "product_id": self.product(product),
                 "product_qty": quantity,
                 "bom_id": bom,
                 "picking_type_id": operation_type,
@@ -112,7 +119,9 @@ class Planner(Counterpart):
         self.rpc("mrp.production", "action_confirm", [order])
         [name] = self.rpc("mrp.production", "read", [order], fields=["name"])
         self.released += 1
-        self.journal.write("released", order=name["name"], plant=plant, quantity=quantity, production_id=order)
+        self.journal.write(
+            "released", order=name["name"], plant=plant, product=product, quantity=quantity, production_id=order
+        )
 
     def purchase(self):
         [supplier] = self.rpc("res.partner", "search", [("ref", "=", "V-ACME")], limit=1)
@@ -132,6 +141,44 @@ class Planner(Counterpart):
         self.rpc("purchase.order", "button_confirm", [order])
         [name] = self.rpc("purchase.order", "read", [order], fields=["name"])
         self.journal.write("purchased", order=name["name"], quantity=quantity)
+
+    def ship(self):
+        """A delivery of bolts to a customer, marked as to do: Odoo reserves it and releases it to the 3PL."""
+        [delivery] = self.rpc(
+            "stock.picking.type",
+            "search_read",
+            [("code", "=", "outgoing"), ("warehouse_id.code", "=", SHIPPING_PLANT)],
+            fields=["default_location_src_id", "default_location_dest_id"],
+            limit=1,
+        )
+        source, destination = delivery["default_location_src_id"][0], delivery["default_location_dest_id"][0]
+        quantity = self.random.randint(10, 40)
+        picking = self.rpc(
+            "stock.picking",
+            "create",
+            {
+                "picking_type_id": delivery["id"],
+                "location_id": source,
+                "location_dest_id": destination,
+                "move_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": SHIPPED,
+                            "product_id": self.product(SHIPPED),
+                            "product_uom_qty": quantity,
+                            "location_id": source,
+                            "location_dest_id": destination,
+                        },
+                    )
+                ],
+            },
+        )
+        self.rpc("stock.picking", "action_confirm", [picking])
+        self.rpc("stock.picking", "action_assign", [picking])
+        [name] = self.rpc("stock.picking", "read", [picking], fields=["name"])
+        self.journal.write("shipping", transfer=name["name"], material=SHIPPED, quantity=quantity)
 
     def fix_exceptions(self):
         """Map the WMS's new article codes found in Inbound Exceptions to our bolt, then reprocess."""

@@ -1,28 +1,53 @@
-"""WMS / 3PL simulator (North plant): moves bolts to the line, counts boxes, hears about finished transfers.
+"""WMS / 3PL simulator (North plant): ships released deliveries, moves bolts to the line, counts boxes.
 
-Reports ``mfg.inventory.movement_reported.v1`` (bin to line side) and ``mfg.inventory.count_reported.v1``
-in its own article and bin codes. Fault ``unknown_article``: one movement with an article code Odoo has no
+Receives ``mfg.inventory.transfer_released.v1`` for the plant's deliveries and, a step later, confirms each
+with ``mfg.shipment.dispatched.v1`` (every line shipped in full, in its own article codes). Reports
+``mfg.inventory.movement_reported.v1`` (bin to line side) and ``mfg.inventory.count_reported.v1`` in its own
+article and bin codes. Fault ``unknown_article``: one movement with an article code Odoo has no
 mapping for yet; it lands in Inbound Exceptions until support adds the mapping and reprocesses it.
 """
 
+import threading
 import time
 
 from .mfgsim import WebhookReceiver
 from .mfgsim.client import rfc3339, utc_now
 from .mfgsim.counterpart import Counterpart, arguments
-from .mfgsim.plant import WMS_NEW_ARTICLE
+from .mfgsim.plant import WMS_ARTICLES, WMS_NEW_ARTICLE, own_code
 
 MOVEMENT = "mfg.inventory.movement_reported.v1"
 COUNT = "mfg.inventory.count_reported.v1"
+TRANSFER_RELEASED = "mfg.inventory.transfer_released.v1"
+DISPATCHED = "mfg.shipment.dispatched.v1"
 
 
 class Wms(Counterpart):
     def __init__(self, args):
         super().__init__(args, "WMS-NP")
         self.receiver = WebhookReceiver(
-            self.config["receiver_port"], self.config["webhook_secret"], lambda _event, _webhook_id: None, self.journal
+            self.config["receiver_port"], self.config["webhook_secret"], self.on_event, self.journal
         )
         self.steps = 0
+
+    def on_event(self, event, _webhook_id):
+        if event["type"] == TRANSFER_RELEASED:
+            threading.Thread(target=self.ship, args=(event["data"],), daemon=True).start()
+
+    def ship(self, transfer):
+        """Pick, pack and ship a released delivery one pace later (also while the shift winds down)."""
+        if not self.sleep(self.args.pace):
+            return
+        lines = [
+            {"material": own_code(WMS_ARTICLES, line["material"]) or line["material"], "quantity": line["quantity"]}
+            for line in transfer["lines"]
+        ]
+        data = {
+            "transfer": transfer["transfer"],
+            "lines": lines,
+            "tracking_ref": f"TRK-{transfer['transfer'].replace('/', '-')}",
+            "dispatched_at": rfc3339(utc_now()),
+        }
+        self.post(DISPATCHED, data)
 
     def tick(self):
         if self.winding_down():

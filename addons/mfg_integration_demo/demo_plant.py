@@ -23,6 +23,10 @@ RECEIVER_PORTS = {"MES-NP": 0, "MES-SP": 1, "WMS-NP": 2, "SUPPLIER": 3, "QUALITY
 RELEASED = "mfg.production_order.released.v1"
 COMPLETED = "mfg.production_order.completed.v1"
 CANCELLED = "mfg.production_order.cancelled.v1"
+TRANSFER_RELEASED = "mfg.inventory.transfer_released.v1"
+TRANSFER_DONE = "mfg.inventory.transfer_done.v1"
+# The 3PL picks and ships its plant's deliveries only (its movements and counts it reports on its own).
+SUBSCRIPTION_FILTERS = {TRANSFER_RELEASED: "[('picking_type_code', '=', 'outgoing')]"}
 MES_IN = (
     "mfg.work_order.progress_reported.v1",
     "mfg.production.performance_reported.v1",
@@ -167,7 +171,7 @@ def _systems(env, warehouses):
             "wms",
             "NP",
             WMS_IN,
-            ("mfg.inventory.transfer_done.v1",),
+            (TRANSFER_RELEASED, TRANSFER_DONE),
         ),
         (
             "SUPPLIER",
@@ -210,7 +214,10 @@ def _systems(env, warehouses):
                 "max_attempts": 12,
                 "circuit_threshold": 5,
                 "circuit_cooldown": 15,
-                "subscription_ids": [(0, 0, {"event_type_id": t.id}) for t in _event_types(env, outbound)],
+                "subscription_ids": [
+                    (0, 0, {"event_type_id": t.id, "filter_domain": SUBSCRIPTION_FILTERS.get(t.code, "[]")})
+                    for t in _event_types(env, outbound)
+                ],
             }
         )
         # The technical user as the README creates it (the system form's Technical User button): no e-mail

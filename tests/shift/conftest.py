@@ -25,6 +25,7 @@ PERIOD = 80  # seconds of the shift's fault cycle; the planner releases during i
 PACE = 1.5  # seconds between two steps of a counterpart
 SETTLE_TIMEOUT = 240  # seconds after the cycle for the plants to close every order and the hub to deliver the rest
 OPEN_STATES = ["pending", "in_progress", "retry"]
+OPEN_DELIVERIES = [("picking_type_code", "=", "outgoing"), ("state", "not in", ["done", "cancel"])]
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -100,20 +101,24 @@ def _wait_for_the_planner(journal, simulators):
 
 
 def _settle(rpc, simulators):
-    """Wait, counterparts still up, until every order is closed and nothing is queued or being applied
-    (a retry waits for the dispatcher cron, which runs every minute)."""
+    """Wait, counterparts still up, until every order is closed, every delivery shipped and nothing is queued or
+    being applied (a retry waits for the dispatcher cron, which runs every minute)."""
     deadline = time.monotonic() + SETTLE_TIMEOUT
     quiet = 0
     while time.monotonic() < deadline:
         if simulators.poll() is not None:
             pytest.fail(f"the simulators stopped early ({simulators.returncode})", pytrace=False)
         open_orders = rpc("mrp.production", "search_count", [("state", "not in", ["done", "cancel"])])
+        open_deliveries = rpc("stock.picking", "search_count", OPEN_DELIVERIES)
         open_messages = rpc("mfg.integration.message", "search_count", [("state", "in", OPEN_STATES)])
-        quiet = quiet + 1 if not open_orders and not open_messages else 0
+        quiet = quiet + 1 if not open_orders and not open_deliveries and not open_messages else 0
         if quiet == 2:  # twice in a row: no post was in flight at the first look
             return
         time.sleep(2)
-    pytest.fail(f"not settled after {SETTLE_TIMEOUT} s: {open_orders} orders, {open_messages} messages open")
+    pytest.fail(
+        f"not settled after {SETTLE_TIMEOUT} s: {open_orders} orders, {open_deliveries} deliveries,"
+        f" {open_messages} messages open"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -3,16 +3,22 @@
 Injected faults (simulators/mfgsim/counterpart.py FAULTS): the South MES's receiver answers 503 for a while; the
 WMS once reports an article without mapping (support adds it and reprocesses); the North MES is offline for a
 while and flushes its buffer through /events/batch; the North MES posts one event twice.
+The planner also confirms deliveries of bolts from the North plant, which its 3PL ships; every third order is of the
+serial-tracked controller, reported one unit per serial, sometimes without ``consumed`` (per BOM).
 """
 
 import json
 from collections import Counter, defaultdict
 
-from simulators.mfgsim.plant import LINE_SIDE_LOTS, MES_ARTICLES, WMS_NEW_ARTICLE
+from simulators.mfgsim.plant import LINE_SIDE_LOTS, MES_ARTICLES, WMS_ARTICLES, WMS_NEW_ARTICLE
 
 RELEASED = "mfg.production_order.released.v1"
 PERFORMANCE = "mfg.production.performance_reported.v1"
-OPENING = 100000  # opening stock of housings (per plant lot) and bolts (per plant), see the demo addon
+TRANSFER_RELEASED = "mfg.inventory.transfer_released.v1"
+DISPATCHED = "mfg.shipment.dispatched.v1"
+# Opening stock per plant (housings in the plant's line-side lot) and BoMs per unit, as the demo addon sets them up.
+OPENING = {"CMP-HOUSING": 100000, "CMP-BOLT": 100000, "CMP-PCB": 10000}
+BOMS = {"FG-PUMP": {"CMP-HOUSING": 1, "CMP-BOLT": 4}, "FG-CTRL": {"CMP-PCB": 1}}
 PLANTS = ("NP", "SP")
 SYSTEMS = ("MES-NP", "MES-SP", "WMS-NP", "SUPPLIER", "QUALITY")
 
@@ -82,6 +88,21 @@ def test_every_mes_report_applied_once_in_event_time_order(shift):
         assert all(t == sorted(t) for t in times.values()), "reports applied in event-time order per order"
 
 
+def produced_reports(shift, plant):
+    """(Odoo product code, report data) of every production report the plant's MES had applied."""
+    articles = MES_ARTICLES[plant]
+    products = {e["order"]: articles[e["article"]] for e in shift.journal(f"MES-{plant}") if e["what"] == "job"}
+    return [
+        (products[event["data"]["production_order"]], event["data"])
+        for event in applied_events(shift, f"MES-{plant}").values()
+        if event["type"] == PERFORMANCE
+    ]
+
+
+def dispatched_shipments(shift):
+    return [e["data"] for e in applied_events(shift, "WMS-NP").values() if e["type"] == DISPATCHED]
+
+
 def test_stock_is_what_the_reports_imply(shift):
     quants = shift.read(
         "stock.quant", [("location_id.usage", "=", "internal")], ["product_id", "lot_id", "quantity", "warehouse_id"]
@@ -92,22 +113,80 @@ def test_stock_is_what_the_reports_imply(shift):
         on_hand[(product, quant["lot_id"] and quant["lot_id"][1], quant["warehouse_id"][1])] += quant["quantity"]
     expected = defaultdict(float)
     warehouses = {"NP": "North Plant", "SP": "South Plant"}
+    per_bom = 0
     for plant in PLANTS:
         articles = MES_ARTICLES[plant]
-        expected[("CMP-HOUSING", LINE_SIDE_LOTS[plant]["CMP-HOUSING"], warehouses[plant])] += OPENING
-        expected[("CMP-BOLT", False, warehouses[plant])] += OPENING
-        for event in applied_events(shift, f"MES-{plant}").values():
-            if event["type"] != PERFORMANCE:
-                continue
-            data = event["data"]
-            expected[("FG-PUMP", data["lot"], warehouses[plant])] += data["quantity"]
-            for line in data["consumed"] + data.get("scrap", []):
-                expected[(articles[line["material"]], line.get("lot", False), warehouses[plant])] -= line["quantity"]
+        warehouse = warehouses[plant]
+        for product, quantity in OPENING.items():
+            expected[(product, LINE_SIDE_LOTS[plant].get(product, False), warehouse)] += quantity
+        for product, data in produced_reports(shift, plant):
+            expected[(product, data["lot"], warehouse)] += data["quantity"]
+            if "consumed" not in data:  # per BOM (the MES does so on untracked components only)
+                per_bom += 1
+                for component, per_unit in BOMS[product].items():
+                    expected[(component, False, warehouse)] -= per_unit * data["quantity"]
+            for line in data.get("consumed", []) + data.get("scrap", []):
+                expected[(articles[line["material"]], line.get("lot", False), warehouse)] -= line["quantity"]
+    assert per_bom, "some reports left the consumption to the BOM"
+    shipments = dispatched_shipments(shift)
+    assert shipments, "the 3PL shipped deliveries"
+    for shipment in shipments:
+        for line in shipment["lines"]:
+            expected[(WMS_ARTICLES[line["material"]], False, "North Plant")] -= line["quantity"]
     counts = [e for e in applied_events(shift, "WMS-NP").values() if e["type"].endswith("count_reported.v1")]
     assert counts, "the WMS counted"
     expected[("PKG-BOX", False, "North Plant")] = counts[-1]["data"]["lines"][0]["counted_quantity"]
     observed = {key: on_hand[key] for key in expected}
     assert observed == {key: round(value, 4) for key, value in expected.items()}
+
+
+def test_serial_numbers_produced_are_the_reported_ones(shift):
+    reported = Counter()
+    for plant in PLANTS:
+        for product, data in produced_reports(shift, plant):
+            if product == "FG-CTRL":
+                assert data["quantity"] == 1, "one unit per serial"
+                reported[data["lot"]] += 1
+    assert reported and set(reported.values()) == {1}, "controllers made, each serial reported once"
+    lots = shift.read("stock.lot", [("product_id.default_code", "=", "FG-CTRL")], ["name", "product_qty"])
+    assert {lot["name"]: lot["product_qty"] for lot in lots} == dict.fromkeys(reported, 1.0)
+    closes = Counter(
+        data["production_order"]
+        for plant in PLANTS
+        for product, data in produced_reports(shift, plant)
+        if product == "FG-CTRL" and data["close"]
+    )
+    released = [e["order"] for e in shift.journal("PLANNER") if e["what"] == "released" and e["product"] == "FG-CTRL"]
+    assert closes == Counter(released), "each controller order closed once, by its last serial"
+
+
+def test_every_released_delivery_dispatched_once(shift):
+    planned = {e["transfer"]: e["quantity"] for e in shift.journal("PLANNER") if e["what"] == "shipping"}
+    assert planned, "the planner confirmed deliveries"
+    messages = shift.read(
+        "mfg.integration.message",
+        [
+            ("direction", "=", "outbound"),
+            ("event_type_id.code", "=", TRANSFER_RELEASED),
+            ("system_id.code", "=", "WMS-NP"),
+        ],
+        ["event_id", "subject", "state"],
+    )
+    assert sorted(m["subject"] for m in messages) == sorted(planned), "each delivery released once to the 3PL"
+    received = Counter(
+        e["webhook_id"]
+        for e in shift.journal("WMS-NP")
+        if e["what"] == "received" and e["status"] == 200 and e["type"] == TRANSFER_RELEASED
+    )
+    assert received == Counter(m["event_id"] for m in messages), "each released transfer received once"
+    dispatched = Counter(shipment["transfer"] for shipment in dispatched_shipments(shift))
+    assert dispatched == Counter(list(planned)), "each released delivery dispatched exactly once"
+    pickings = shift.read("stock.picking", [("name", "in", list(planned))], ["name", "state", "backorder_ids"])
+    assert {(p["name"], p["state"], bool(p["backorder_ids"])) for p in pickings} == {
+        (name, "done", False) for name in planned
+    }
+    moves = shift.read("stock.move", [("picking_id.name", "in", list(planned))], ["reference", "quantity"])
+    assert {m["reference"]: m["quantity"] for m in moves} == planned, "shipped in full"
 
 
 def test_injected_faults_and_nothing_else(shift):
