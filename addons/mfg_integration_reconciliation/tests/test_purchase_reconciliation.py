@@ -97,11 +97,15 @@ class TestPurchaseReconciliation(ReconciliationCase):
         self.portal.mfg_promised_date_tolerance_days = 2
         as_of = self.hours_ago(2)
         first = self.assertProcessed(
-            self.open_lines_snapshot([self.item(self.pump_line, 10, D2 + timedelta(days=2))], as_of, "PO-1", 2, 2)
+            self.open_lines_snapshot(
+                [self.item(self.pump_line, 10, D2 + timedelta(days=2))], as_of, snapshot_id="PO-1", page=2, pages=2
+            )
         )
         self.assertEqual((first["state"], first["pages_received"]), ("receiving", 1))
         # At as_of the 30 bolts received since were still open: no difference.
-        last = self.assertProcessed(self.open_lines_snapshot([self.item(self.bolt_line, 100, D1)], as_of, "PO-1", 1, 2))
+        last = self.assertProcessed(
+            self.open_lines_snapshot([self.item(self.bolt_line, 100, D1)], as_of, snapshot_id="PO-1", page=1, pages=2)
+        )
         self.assertEqual((last["state"], last["differences"]), ("compared", 0))
         self.assertEqual(self.run_of(last).scope, "purchase")
 
