@@ -199,12 +199,13 @@ class MfgIntegrationSystem(models.Model):
         return mapping.target_ref.name if mapping and mapping.target_ref.product_id == product else code
 
     def _mfg_open_purchase_lines(self, as_of, line_ids=()):
-        """Purchase lines of this system's suppliers, company and plant, confirmed by ``as_of`` and
+        """Goods lines of the orders of this system's suppliers, company and plant, confirmed by ``as_of`` and
         possibly still open then (not fully received, or received since), and the lines ``line_ids``."""
         self.ensure_one()
         domain = [
             ("company_id", "=", self.company_id.id),
             ("display_type", "=", False),
+            ("product_id.type", "=", "consu"),  # goods: services are not received against receipts
             ("order_id.state", "in", CONFIRMED_STATES),
             "|",
             ("order_id.partner_id.mfg_system_id", "=", self.id),
