@@ -1,12 +1,18 @@
 {
     "name": "Manufacturing Integration Hub - Reconciliation",
-    "summary": "Find and resolve drift between Odoo and each external system: WIP and stock snapshots in and out",
+    "summary": "Find and resolve drift between Odoo and each external system: "
+    "WIP, stock and open purchase line snapshots in and out",
     "version": "18.0.1.0.0",
     "category": "Manufacturing/Integration",
     "author": "Manufacturing Integration Hub contributors",
     "website": "https://github.com/mfg-integration-hub/mfg-integration-hub",
     "license": "LGPL-3",
-    "depends": ["mfg_integration_mrp", "mfg_integration_stock", "mfg_integration_monitoring"],
+    "depends": [
+        "mfg_integration_mrp",
+        "mfg_integration_stock",
+        "mfg_integration_purchase",
+        "mfg_integration_monitoring",
+    ],
     "data": [
         "security/ir.model.access.csv",
         "security/mfg_integration_reconciliation_security.xml",

@@ -1,5 +1,6 @@
 """Pure comparison logic of mfg_integration_reconciliation (addons/mfg_integration_reconciliation/lib)."""
 
+import datetime
 import importlib.util
 import pathlib
 
@@ -88,3 +89,34 @@ def test_stock_at_takes_movements_after_as_of_back():
 def test_pages():
     assert compare.pages([1, 2, 3], 2) == [[1, 2], [3]]
     assert compare.pages([], 2) == [[]]
+
+
+def test_open_lines_missing_quantity_and_date():
+    line = compare.OpenLine
+    odoo = {
+        ("P1", 1): line(10.0, datetime.date(2030, 2, 1)),
+        ("P1", 2): line(5.0, datetime.date(2030, 2, 1)),
+        ("P2", 3): line(7.0, datetime.date(2030, 3, 1)),
+    }
+    system = {
+        ("P1", 1): line(10.0, datetime.date(2030, 2, 1)),
+        ("P1", 2): line(4.0, datetime.date(2030, 2, 6)),
+        ("P9", 9): line(3.0, None),
+    }
+    assert kinds(compare.compare_open_lines(odoo, system)) == [
+        ("quantity", ("P1", 2), "open_quantity", 5.0, 4.0),
+        ("date", ("P1", 2), "promised_date", "2030-02-01", "2030-02-06"),
+        ("missing_in_system", ("P2", 3), "open_quantity", 7.0, None),
+        ("missing_in_odoo", ("P9", 9), "open_quantity", None, 3.0),
+    ]
+
+
+def test_open_lines_tolerances_and_missing_dates():
+    line = compare.OpenLine
+    odoo = {("P1", 1): line(100.0, datetime.date(2030, 2, 1)), ("P1", 2): line(5.0, datetime.date(2030, 2, 1))}
+    system = {("P1", 1): line(98.0, datetime.date(2030, 2, 3)), ("P1", 2): line(5.0, None)}
+    tolerance = {("P1", 1): Tolerance(absolute=2.0), ("P1", 2): compare.EXACT}
+    assert compare.compare_open_lines(odoo, system, tolerance.get, date_tolerance_days=2) == []
+    assert kinds(compare.compare_open_lines(odoo, system, tolerance.get, date_tolerance_days=1)) == [
+        ("date", ("P1", 1), "promised_date", "2030-02-01", "2030-02-03"),
+    ]

@@ -1,9 +1,9 @@
 """Compare two views of the same shared state, item by item.
 
 Work in progress: {order reference: WipState}. Stock: {(location, material, lot): quantity}
-(``lot`` is "" for untracked material). The caller builds both views (Odoo's at the
-snapshot's ``as_of``) and gives the tolerance of each item; every difference comes back
-with both values.
+(``lot`` is "" for untracked material). Open purchase lines: {(order, line): OpenLine}.
+The caller builds both views (Odoo's at the snapshot's ``as_of``) and gives the tolerance
+of each item; every difference comes back with both values.
 """
 
 from dataclasses import dataclass, field
@@ -13,6 +13,7 @@ MISSING_IN_SYSTEM = "missing_in_system"
 QUANTITY = "quantity"
 STATUS = "status"
 LOT = "lot"
+DATE = "date"
 
 # Quantities closer than this are equal (float noise of unit conversions).
 EPSILON = 1e-9
@@ -139,6 +140,36 @@ def stock_at(current, moves_after):
         if key_from is not None:
             result[key_from] = result.get(key_from, 0.0) + quantity
     return result
+
+
+@dataclass(frozen=True)
+class OpenLine:
+    """A purchase line still to be received: ordered minus received, and the date it is expected."""
+
+    open_quantity: float
+    date: object = None  # datetime.date, or None when the side has no date
+
+
+def compare_open_lines(odoo, system, tolerance_of=lambda key: EXACT, date_tolerance_days=0):
+    """Differences between two {(order, line): OpenLine} views, sorted by key.
+
+    Dates differ when they are more than ``date_tolerance_days`` apart; a side without a date
+    (the system promised none) is no date difference.
+    """
+    differences = []
+    for key in sorted(odoo.keys() | system.keys(), key=lambda key: tuple(str(part) for part in key)):
+        ours, theirs = odoo.get(key), system.get(key)
+        if ours is None:
+            differences.append(Difference(MISSING_IN_ODOO, key, "open_quantity", None, theirs.open_quantity))
+            continue
+        if theirs is None:
+            differences.append(Difference(MISSING_IN_SYSTEM, key, "open_quantity", ours.open_quantity, None))
+            continue
+        if not tolerance_of(key).allows(ours.open_quantity, theirs.open_quantity):
+            differences.append(Difference(QUANTITY, key, "open_quantity", ours.open_quantity, theirs.open_quantity))
+        if ours.date and theirs.date and abs((ours.date - theirs.date).days) > date_tolerance_days:
+            differences.append(Difference(DATE, key, "promised_date", ours.date.isoformat(), theirs.date.isoformat()))
+    return differences
 
 
 def pages(items, size):

@@ -2,12 +2,14 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import float_round
 
 from odoo.addons.mfg_integration.exceptions import MfgBusinessError
 from odoo.addons.mfg_integration.lib.timeconv import to_rfc3339
 from odoo.addons.mfg_integration_mrp.models.mrp_production import OPEN_STATES
 
 from ..lib import compare
+from .mfg_integration_system import expected_quantity
 
 KINDS = [
     (compare.MISSING_IN_ODOO, "Missing in Odoo"),
@@ -15,6 +17,7 @@ KINDS = [
     (compare.QUANTITY, "Quantity"),
     (compare.STATUS, "Status"),
     (compare.LOT, "Lot"),
+    (compare.DATE, "Date"),
 ]
 MEASURES = [
     ("on_hand", "On hand"),
@@ -22,6 +25,8 @@ MEASURES = [
     ("scrapped", "Scrapped"),
     ("status", "Status"),
     ("lots", "Lots"),
+    ("open_quantity", "Open quantity"),
+    ("promised_date", "Promised date"),
 ]
 
 
@@ -46,8 +51,11 @@ class MfgIntegrationReconciliationLine(models.Model):
     as_of = fields.Datetime(related="run_id.as_of")
     kind = fields.Selection(KINDS, required=True, readonly=True)
     measure = fields.Selection(MEASURES, required=True, readonly=True)
-    reference = fields.Char(readonly=True, help="The order, or the location and material, the difference is about.")
+    reference = fields.Char(
+        readonly=True, help="The order, the location and material, or the purchase line the difference is about."
+    )
     production_id = fields.Many2one("mrp.production", string="Manufacturing Order", readonly=True)
+    purchase_line_id = fields.Many2one("purchase.order.line", readonly=True)
     location_id = fields.Many2one("stock.location", readonly=True)
     product_id = fields.Many2one("product.product", string="Material", readonly=True)
     lot_name = fields.Char(string="Odoo Lot", readonly=True)
@@ -115,6 +123,8 @@ class MfgIntegrationReconciliationLine(models.Model):
             lines = self.filtered(lambda line, run=run: line.run_id == run)
             if run.scope == "inventory":
                 notes.update(lines._accept_stock(run))
+            elif run.scope == "purchase":
+                notes.update(lines._accept_purchase(run))
             else:
                 for line in lines:
                     notes[line] = line._accept_wip(run)
@@ -176,6 +186,63 @@ class MfgIntegrationReconciliationLine(models.Model):
             )
         return dict.fromkeys(self, note.strip())
 
+    def _accept_purchase(self, run):
+        """Record the supplier's promised quantities and dates as its acknowledgement of each order,
+        through the acknowledgement handler (chatter note and buyer activity as for the event)."""
+        cannot = self.filtered(
+            lambda line: line.kind not in (compare.QUANTITY, compare.DATE) or not line.purchase_line_id
+        )
+        if cannot:
+            raise UserError(
+                self.env._(
+                    "%(lines)s: Odoo cannot take the supplier's value of a line one side does not have; "
+                    "re-send Odoo's state or explain.",
+                    lines=", ".join(cannot.mapped("display_name")),
+                )
+            )
+        promises = defaultdict(dict)  # purchase line -> acknowledged values
+        for line in self:
+            purchase_line = line.purchase_line_id
+            if line.kind == compare.DATE:
+                promises[purchase_line]["promised_date"] = line.system_value
+            else:
+                # Received at as_of (expected minus Odoo's open quantity) plus what the supplier still owes.
+                promises[purchase_line]["quantity"] = float_round(
+                    expected_quantity(purchase_line) - line.odoo_quantity + line.system_quantity,
+                    precision_rounding=purchase_line.product_uom.rounding,
+                )
+        notes = {}
+        for order in self.purchase_line_id.order_id:
+            # One item per line of the order, in its order: the handler pairs items with lines of the
+            # same material in that order, so the promise lands on the line of the difference.
+            items = [
+                {
+                    "material": order_line.product_id._mfg_supplier_code(order.partner_id)
+                    or order_line.product_id._mfg_code(),
+                    **promises.get(order_line, {}),
+                }
+                for order_line in order.order_line.filtered(lambda order_line: not order_line.display_type)
+            ]
+            data = {
+                "purchase_order": order.name,
+                "status": "changed",
+                "lines": items,
+                "note": self.env._("Accepted from reconciliation %(run)s.", run=run.name),
+            }
+            try:
+                self.env["purchase.order"]._mfg_handle_order_acknowledged(run.message_id, data)
+            except MfgBusinessError as error:
+                raise UserError(
+                    self.env._("%(order)s cannot be acknowledged: %(error)s", order=order.name, error=error.args[0])
+                ) from error
+            for line in self.filtered(lambda line, order=order: line.purchase_line_id.order_id == order):
+                notes[line] = self.env._(
+                    "Acknowledgement recorded on %(order)s: %(values)s",
+                    order=order.name,
+                    values=", ".join(f"{name} {value}" for name, value in promises[line.purchase_line_id].items()),
+                )
+        return notes
+
     def _accept_wip(self, run):
         self.ensure_one()
         production = self.production_id
@@ -225,6 +292,8 @@ class MfgIntegrationReconciliationLine(models.Model):
             lines = self.filtered(lambda line, run=run: line.run_id == run)
             if run.scope == "wip":
                 only = set(lines.mapped("reference"))
+            elif run.scope == "purchase":
+                only = set(lines.purchase_line_id.ids)
             else:
                 only = {(line.location_id.id, line.product_id.id) for line in lines if line.location_id}
             messages = run.system_id._mfg_publish_snapshot(run.scope, only=only)

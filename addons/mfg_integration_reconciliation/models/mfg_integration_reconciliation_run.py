@@ -7,7 +7,7 @@ from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339
 
 from ..lib import compare
 
-SCOPES = [("wip", "Work in progress"), ("inventory", "On-hand stock")]
+SCOPES = [("wip", "Work in progress"), ("inventory", "On-hand stock"), ("purchase", "Open purchase lines")]
 
 
 class MfgIntegrationReconciliationRun(models.Model):
@@ -88,6 +88,11 @@ class MfgIntegrationReconciliationRun(models.Model):
         return self._mfg_receive_page(message, data, "inventory", data["items"])
 
     @api.model
+    def _mfg_handle_open_lines_reported(self, message, data):
+        """One page of a supplier portal's open purchase lines: mfg.purchase.open_lines_reported.v1."""
+        return self._mfg_receive_page(message, data, "purchase", data["lines"])
+
+    @api.model
     def _mfg_receive_page(self, message, data, scope, items):
         """Store one page; the page completing the snapshot runs the comparison."""
         system = message.system_id
@@ -162,7 +167,11 @@ class MfgIntegrationReconciliationRun(models.Model):
     def _compare(self):
         """Compare the complete snapshot with Odoo's state at its as_of and record the differences."""
         self.ensure_one()
-        builder = self._wip_line_values if self.scope == "wip" else self._stock_line_values
+        builder = {
+            "wip": self._wip_line_values,
+            "inventory": self._stock_line_values,
+            "purchase": self._purchase_line_values,
+        }[self.scope]
         self.env["mfg.integration.reconciliation.line"].create(
             [dict(values, run_id=self.id) for values in builder(self._items())]
         )
@@ -252,6 +261,43 @@ class MfgIntegrationReconciliationRun(models.Model):
                 )
             )
         return unresolved + values
+
+    def _purchase_line_values(self, items):
+        system = self.system_id
+        theirs = {}
+        for item in items:
+            key = (item["purchase_order"], item["line"])
+            promised = fields.Date.to_date(item["promised_date"]) if item.get("promised_date") else None
+            theirs[key] = compare.OpenLine(float(item["open_quantity"]), promised)
+        lines = system._mfg_open_purchase_lines(self.as_of, [line_id for _order, line_id in theirs])
+        open_then = system._mfg_purchase_open_at(lines, self.as_of)
+        by_key = {(line.order_id.name, line.id): line for line in lines}
+        ours = {
+            key: compare.OpenLine(open_then[line.id], line.date_planned.date() if line.date_planned else None)
+            for key, line in by_key.items()
+            if open_then[line.id] > 0 or key in theirs
+        }
+        tolerance = self.env["mfg.integration.reconciliation.tolerance"]._for_company(system.company_id)
+        materials = {(item["purchase_order"], item["line"]): item["material"] for item in items}
+        values = []
+        for difference in compare.compare_open_lines(
+            ours,
+            theirs,
+            lambda key: tolerance(by_key[key].product_id, by_key[key].product_uom),
+            system.mfg_promised_date_tolerance_days,
+        ):
+            order_name, line_id = difference.key
+            line = by_key.get(difference.key, self.env["purchase.order.line"])
+            material = line.product_id._mfg_code() if line else materials[difference.key]
+            values.append(
+                dict(
+                    _values_of(difference),
+                    reference=f"{order_name} / {line_id} / {material}",
+                    purchase_line_id=line.id,
+                    product_id=line.product_id.id,
+                )
+            )
+        return values
 
 
 def _values_of(difference):

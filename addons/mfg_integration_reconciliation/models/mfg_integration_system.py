@@ -8,13 +8,25 @@ from odoo.tools import float_round
 
 from odoo.addons.mfg_integration.lib.timeconv import parse_rfc3339, to_rfc3339
 from odoo.addons.mfg_integration_mrp.models.mrp_production import OPEN_STATES
+from odoo.addons.mfg_integration_purchase.models.purchase_order import CONFIRMED_STATES
 
 from ..lib import compare
 
-PUBLISHED = {"wip": "mfg.production.wip_published.v1", "inventory": "mfg.inventory.snapshot_published.v1"}
+PUBLISHED = {
+    "wip": "mfg.production.wip_published.v1",
+    "inventory": "mfg.inventory.snapshot_published.v1",
+    "purchase": "mfg.purchase.open_lines_published.v1",
+}
+MEMBERS = {"wip": "orders", "inventory": "items", "purchase": "lines"}
 PERFORMANCE_REPORTED = "mfg.production.performance_reported.v1"
 PAGE_SIZE = 500
 WIP_STATUS = {"confirmed": "released", "progress": "in_progress", "to_close": "in_progress", "done": "completed"}
+
+
+def expected_quantity(purchase_line):
+    """What a purchase line expects in all: the quantity the supplier acknowledged, else the ordered one
+    (an acknowledged quantity of 0 counts as none, as on the purchase line's own flag)."""
+    return purchase_line.mfg_promised_qty or purchase_line.product_qty
 
 
 class MfgIntegrationSystem(models.Model):
@@ -24,6 +36,11 @@ class MfgIntegrationSystem(models.Model):
         string="Publish Snapshots Every (h)",
         help="Odoo publishes its work in progress and on-hand stock to this system's endpoints subscribed "
         "to the snapshot events every so many hours. 0: only on demand.",
+    )
+    mfg_promised_date_tolerance_days = fields.Integer(
+        string="Promised Date Tolerance (days)",
+        help="Open purchase line snapshots: a promised date at most this many days from the line's expected "
+        "date is no difference.",
     )
     mfg_snapshot_published_at = fields.Datetime(string="Last Snapshot Published", readonly=True)
     mfg_reconciliation_run_ids = fields.One2many(
@@ -181,6 +198,45 @@ class MfgIntegrationSystem(models.Model):
         )
         return mapping.target_ref.name if mapping and mapping.target_ref.product_id == product else code
 
+    def _mfg_open_purchase_lines(self, as_of, line_ids=()):
+        """Goods lines of the orders of this system's suppliers, company and plant, confirmed by ``as_of`` and
+        possibly still open then (not fully received, or received since), and the lines ``line_ids``."""
+        self.ensure_one()
+        domain = [
+            ("company_id", "=", self.company_id.id),
+            ("display_type", "=", False),
+            ("product_id.type", "=", "consu"),  # goods: services are not received against receipts
+            ("order_id.state", "in", CONFIRMED_STATES),
+            "|",
+            ("order_id.partner_id.mfg_system_id", "=", self.id),
+            ("order_id.partner_id.commercial_partner_id.mfg_system_id", "=", self.id),
+        ]
+        if self.warehouse_id:
+            domain.append(("order_id.picking_type_id.warehouse_id", "=", self.warehouse_id.id))
+        open_then = [
+            ("order_id.date_approve", "<=", as_of),
+            "|",
+            ("order_id.receipt_status", "!=", "full"),
+            ("move_ids.date", ">", as_of),
+        ]
+        Line = self.env["purchase.order.line"].with_company(self.company_id)
+        named = Line.search([*domain, ("id", "in", list(line_ids))]) if line_ids else Line
+        return Line.search(domain + open_then) | named
+
+    def _mfg_purchase_open_at(self, lines, as_of):
+        """{line id: expected minus received at ``as_of``} (receipts done after it are not received
+        then, returns done after it not returned), in the line's unit."""
+        open_quantities = {}
+        for line in lines:
+            received = line.qty_received
+            for move in line.move_ids.filtered(lambda move: move.state == "done" and move.date > as_of):
+                quantity = move.product_uom._compute_quantity(move.quantity, line.product_uom)
+                received += quantity if move.location_dest_id.usage == "supplier" else -quantity
+            open_quantities[line.id] = float_round(
+                max(expected_quantity(line) - received, 0.0), precision_rounding=line.product_uom.rounding
+            )
+        return open_quantities
+
     # -- snapshots out ---------------------------------------------------------------------------
 
     def _mfg_snapshot_items(self, scope, now, only=None):
@@ -205,6 +261,8 @@ class MfgIntegrationSystem(models.Model):
                 }
                 for production in productions.sorted("name")
             ]
+        if scope == "purchase":
+            return self._mfg_open_line_items(now, only)
         Location, Product = self.env["stock.location"], self.env["product.product"]
         items = []
         for (location_id, product_id, lot), quantity in sorted(
@@ -224,6 +282,26 @@ class MfgIntegrationSystem(models.Model):
             )
         return items
 
+    def _mfg_open_line_items(self, now, only=None):
+        """Odoo's open purchase lines of this system's suppliers (``only``: the line ids to send)."""
+        lines = self._mfg_open_purchase_lines(now, only or ())
+        open_now = self._mfg_purchase_open_at(lines, now)
+        return [
+            {
+                "purchase_order": line.order_id.name,
+                "line": line.id,
+                "material": line.product_id._mfg_code(),
+                "ordered_quantity": line.product_qty,
+                "promised_quantity": line.mfg_promised_qty or None,
+                "open_quantity": open_now[line.id],
+                "unit": line.product_uom.name,
+                "expected_date": fields.Date.to_string(line.date_planned),
+                "promised_date": fields.Date.to_string(line.mfg_promised_date) or None,
+            }
+            for line in lines.sorted(lambda line: (line.order_id.name, line.sequence, line.id))
+            if (only is None and open_now[line.id] > 0) or (only is not None and line.id in only)
+        ]
+
     def _mfg_publish_snapshot(self, scope, only=None):
         """Emit Odoo's view of ``scope`` to this system's subscribed endpoints, in pages; the messages."""
         self.ensure_one()
@@ -238,7 +316,7 @@ class MfgIntegrationSystem(models.Model):
         now = fields.Datetime.now()
         snapshot_id = str(uuid.uuid4())
         chunks = compare.pages(self._mfg_snapshot_items(scope, now, only), PAGE_SIZE)
-        member = "orders" if scope == "wip" else "items"
+        member = MEMBERS[scope]
         messages = Message
         for number, chunk in enumerate(chunks, start=1):
             data = {
@@ -275,7 +353,9 @@ class MfgIntegrationSystem(models.Model):
 
     def _mfg_publish_all(self):
         self.ensure_one()
-        messages = self._mfg_publish_snapshot("wip") | self._mfg_publish_snapshot("inventory")
+        messages = self.env["mfg.integration.message"]
+        for scope in PUBLISHED:
+            messages |= self._mfg_publish_snapshot(scope)
         # sudo: the publication time is bookkeeping of the schedule, written by the action or the cron.
         self.sudo().mfg_snapshot_published_at = fields.Datetime.now()
         return messages

@@ -13,6 +13,8 @@ from odoo.addons.mfg_integration.tests.common import InboundApiMixin, Integratio
 WIP = "mfg.production.wip_reported.v1"
 STOCK = "mfg.inventory.snapshot_reported.v1"
 PERFORMANCE = "mfg.production.performance_reported.v1"
+OPEN_LINES = "mfg.purchase.open_lines_reported.v1"
+OPEN_LINES_OUT = "mfg.purchase.open_lines_published.v1"
 WIP_OUT = "mfg.production.wip_published.v1"
 STOCK_OUT = "mfg.inventory.snapshot_published.v1"
 
@@ -63,7 +65,7 @@ class ReconciliationCase(InboundApiMixin, HttpCase, IntegrationFixtures):
         self.manager = new_test_user(
             env,
             login=f"recon-manager-{self.tag.lower()}",
-            groups="base.group_user,stock.group_stock_manager,mrp.group_mrp_user,"
+            groups="base.group_user,stock.group_stock_manager,mrp.group_mrp_user,purchase.group_purchase_user,"
             "mfg_integration.group_mfg_integration_manager",
         )
         self.viewer = new_test_user(

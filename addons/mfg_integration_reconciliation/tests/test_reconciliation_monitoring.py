@@ -5,6 +5,8 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.mfg_integration.models.res_users_apikeys import MONITORING_SCOPE
+
 from .common import STOCK, ReconciliationCase
 
 
@@ -22,7 +24,7 @@ class TestReconciliationMonitoring(ReconciliationCase):
         self.assertEqual(row["open"], 3)
         self.assertGreaterEqual(data["totals"]["open_differences"], 3)
 
-        key = self.make_api_key(self.viewer, "prometheus")
+        key = self.make_api_key(self.viewer, "prometheus", MONITORING_SCOPE)
         response = self.url_open("/api/mfg/v1/metrics", headers={"Authorization": f"Bearer {key}"})
         self.assertEqual(response.status_code, 200, response.text)
         self.assertIn(f'mfg_integration_reconciliation_open_differences{{system="{self.wms.code}"}} 3\n', response.text)
