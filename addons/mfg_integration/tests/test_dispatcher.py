@@ -393,3 +393,29 @@ class TestDispatcher(CommittedCase):
         message = self.refresh(message)
         self.assertEqual(message.state, "done")
         self.assertEqual(message.attempt_ids.sorted("id").mapped("http_status"), [503, 200])
+
+    def test_a_circuit_opened_then_closed_again_within_a_batch_strands_no_message(self):
+        # A batch's failure opens the circuit; before the batch gives back its waiting messages,
+        # a success (an answer of the same batch, or another dispatcher's) closes it again.
+        receiver = self.receiver()
+        endpoint = self.subscribe(receiver)
+        messages = self.emit(2)
+        batch = self.new_env()["mfg.integration.message"]
+        first, second = batch._claim_due(50)
+        batch._next_transaction()
+        circuit = batch.env["mfg.integration.endpoint"].browse(endpoint.id)
+        for _attempt in range(5):
+            circuit._record_circuit_outcome("f")
+        self.assertEqual(circuit._record_circuit_outcome("s"), "closed")
+        batch._next_transaction()
+
+        self.assertFalse(batch._release(first), "a closed circuit keeps the message in the batch, to be sent")
+        self.assertEqual(self.refresh(messages).mapped("state"), ["in_progress"] * 2)
+
+        for _attempt in range(5):
+            circuit._record_circuit_outcome("f")
+        self.assertTrue(batch._release(second))
+        batch._next_transaction()
+        released = self.refresh(messages).filtered(lambda message: message.id == second.message_id)
+        self.assertEqual(released.state, "retry")
+        self.assertEqual(released.next_attempt_at, self.refresh(endpoint).circuit_open_until)
