@@ -410,6 +410,7 @@ class TestDispatcher(CommittedCase):
         batch._next_transaction()
 
         self.assertFalse(batch._release(first), "a closed circuit keeps the message in the batch, to be sent")
+        batch._next_transaction()
         self.assertEqual(self.refresh(messages).mapped("state"), ["in_progress"] * 2)
 
         for _attempt in range(endpoint.circuit_threshold):
