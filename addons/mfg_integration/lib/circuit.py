@@ -3,7 +3,9 @@
 The state is a short history of recent outcomes, oldest first: ``s`` success, ``f`` failure
 with an answer (5xx, 408, 429), ``c`` no answer at all (connection refused, timeout).
 The circuit opens when, over that sliding window, there are at least ``min_failures``
-failures making at least ``failure_ratio`` of it (a 10%-flaky receiver never gets there),
+failures making at least ``failure_ratio`` of it (a 10%-flaky receiver never gets there;
+while the window is not full yet, its missing attempts count as successes, so that an
+unlucky start, like 5 failures in a flaky receiver's first 10 answers, does not open it),
 or at once after ``unreachable_limit`` consecutive connection failures (a dead receiver).
 Once open, it waits ``cooldown`` (doubling while probes keep failing, never above
 ``MAX_COOLDOWN``), then lets one probe through (half-open); a success closes it.
@@ -77,7 +79,7 @@ def _trips(history, policy):
     if unreachable_run >= policy.unreachable_limit:
         return True
     failures = history.count(FAILURE) + history.count(UNREACHABLE)
-    return failures >= policy.min_failures and failures >= policy.failure_ratio * len(history)
+    return failures >= policy.min_failures and failures >= policy.failure_ratio * max(len(history), policy.window)
 
 
 def _opened(history, trips, now, policy):

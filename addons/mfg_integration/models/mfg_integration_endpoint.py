@@ -60,7 +60,8 @@ class MfgIntegrationEndpoint(models.Model):
     circuit_failure_ratio = fields.Float(
         string="Circuit: Failure Ratio",
         default=0.5,
-        help="Share of failures over the last 20 attempts (at least 5 failures) that opens the circuit.",
+        help="Share of failures over the last 20 attempts (at least 5 failures) that opens the circuit; "
+        "while fewer than 20 attempts were made, the missing ones count as successes.",
     )
     circuit_cooldown = fields.Float(
         string="Circuit Cooldown (s)",

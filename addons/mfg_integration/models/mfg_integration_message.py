@@ -104,6 +104,14 @@ class MfgIntegrationMessage(models.Model):
     attempt_ids = fields.One2many("mfg.integration.attempt", "message_id", string="Attempts", readonly=True)
     replay_of_id = fields.Many2one("mfg.integration.message", readonly=True, index="btree_not_null")
 
+    _sql_constraints = [
+        (
+            "waiting_has_due_time",
+            "CHECK (state NOT IN ('pending', 'retry') OR next_attempt_at IS NOT NULL)",
+            "A message waiting to be sent needs a next attempt time.",
+        ),
+    ]
+
     def init(self):
         # Set by PostgreSQL at INSERT, with microseconds (the ORM stores whole seconds):
         # latency_ms is measured from it on the same clock.
@@ -375,9 +383,12 @@ class MfgIntegrationMessage(models.Model):
             for delivery in list(waiting):
                 endpoint = delivery.endpoint
                 if endpoint.id in opened_circuits:
-                    waiting.remove(delivery)
-                    self._release(delivery)
-                elif per_endpoint[endpoint.id] < endpoint.parallel_limit and len(in_flight) < MAX_PARALLEL_SENDS:
+                    if self._release(delivery):
+                        waiting.remove(delivery)
+                        continue
+                    # Closed again meanwhile (by an answer of this batch or of another dispatcher).
+                    opened_circuits.discard(endpoint.id)
+                if per_endpoint[endpoint.id] < endpoint.parallel_limit and len(in_flight) < MAX_PARALLEL_SENDS:
                     waiting.remove(delivery)
                     per_endpoint[endpoint.id] += 1
                     in_flight[pool.submit(transport.get(endpoint.transport).send, delivery)] = delivery
@@ -524,20 +535,28 @@ class MfgIntegrationMessage(models.Model):
 
     @api.model
     def _release(self, delivery):
-        """Give back a claimed message, unattempted, for after the circuit's cooldown."""
+        """Give back a claimed message, unattempted, for after its endpoint's circuit cooldown;
+        returns False, keeping the message, when the circuit is not open (any more).
+
+        The dispatcher decides to release from the answers it saw, but the circuit is shared:
+        a success (of this batch, or of another dispatcher) may have closed it again since.
+        The release reads the circuit as it is now, so a released message always gets the
+        circuit's reopening time as its due time, never none (it would never be claimed again).
+        """
         self.env.cr.execute(
             SQL(
                 """
                 UPDATE mfg_integration_message m
-                   SET state = 'retry', claimed_until = NULL, next_attempt_at = GREATEST(e.circuit_open_until, %s)
+                   SET state = 'retry', claimed_until = NULL, next_attempt_at = e.circuit_open_until
                   FROM mfg_integration_endpoint e
-                 WHERE m.id = %s AND e.id = m.endpoint_id
+                 WHERE m.id = %s AND e.id = m.endpoint_id AND e.circuit_open_until > %s
                 """,
-                DB_NOW,
                 delivery.message_id,
+                DB_NOW,
             )
         )
         self.invalidate_model(["state", "claimed_until", "next_attempt_at"])
+        return bool(self.env.cr.rowcount)
 
     @api.model
     def _record_verdict(self, delivery, verdict):

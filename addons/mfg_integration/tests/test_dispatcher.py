@@ -216,12 +216,12 @@ class TestDispatcher(CommittedCase):
     def test_server_errors_open_the_circuit_on_the_failure_ratio(self):
         receiver = self.receiver(default=Answer(503))
         endpoint = self.subscribe(receiver, max_parallel=1)
-        self.emit(8)
+        self.emit(12)
         self.dispatch()
-        self.assertEqual(len(receiver.received), 5, "5 failures out of 5 attempts open the circuit")
+        self.assertEqual(len(receiver.received), 10, "10 failures, half of the window of 20, open the circuit")
         endpoint = self.refresh(endpoint)
         self.assertEqual(endpoint.circuit_state, "open")
-        self.assertEqual((endpoint.circuit_history, endpoint.consecutive_failures), ("fffff", 5))
+        self.assertEqual((endpoint.circuit_history, endpoint.consecutive_failures), ("f" * 10, 10))
 
     def test_a_ten_percent_flaky_receiver_never_opens_the_circuit(self):
         # Every 10th answer is a 500, scattered over several dispatcher batches.
@@ -393,3 +393,30 @@ class TestDispatcher(CommittedCase):
         message = self.refresh(message)
         self.assertEqual(message.state, "done")
         self.assertEqual(message.attempt_ids.sorted("id").mapped("http_status"), [503, 200])
+
+    def test_a_circuit_opened_then_closed_again_within_a_batch_strands_no_message(self):
+        # A batch's failure opens the circuit; before the batch gives back its waiting messages,
+        # a success (an answer of the same batch, or another dispatcher's) closes it again.
+        receiver = self.receiver()
+        endpoint = self.subscribe(receiver)
+        messages = self.emit(2)
+        batch = self.new_env()["mfg.integration.message"]
+        first, second = batch._claim_due(50)
+        batch._next_transaction()
+        circuit = batch.env["mfg.integration.endpoint"].browse(endpoint.id)
+        for _attempt in range(endpoint.circuit_threshold):
+            circuit._record_circuit_outcome("c")
+        self.assertEqual(circuit._record_circuit_outcome("s"), "closed")
+        batch._next_transaction()
+
+        self.assertFalse(batch._release(first), "a closed circuit keeps the message in the batch, to be sent")
+        batch._next_transaction()
+        self.assertEqual(self.refresh(messages).mapped("state"), ["in_progress"] * 2)
+
+        for _attempt in range(endpoint.circuit_threshold):
+            circuit._record_circuit_outcome("c")
+        self.assertTrue(batch._release(second))
+        batch._next_transaction()
+        released = self.refresh(messages).filtered(lambda message: message.id == second.message_id)
+        self.assertEqual(released.state, "retry")
+        self.assertEqual(released.next_attempt_at, self.refresh(endpoint).circuit_open_until)
