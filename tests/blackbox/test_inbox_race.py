@@ -12,6 +12,28 @@ from .test_api_blackbox import API, external_system, make_event, pg_connect  # n
 ROUNDS = 12
 CONCURRENT = 6
 
+# An Integration User's own monitoring key (Reporting > Monitoring API Key): the only key /metrics takes.
+MONITORING_SETUP = """
+import json, uuid
+from datetime import timedelta
+from odoo import fields
+user = env["res.users"].create({
+    "name": "Monitoring", "login": "monitoring-" + uuid.uuid4().hex[:6],
+    "groups_id": [(6, 0, env.ref("mfg_integration.group_mfg_integration_user").ids)],
+})
+key = env["mfg.integration.api.key.wizard"].with_user(user).create({
+    "user_id": user.id, "scope": "mfg_integration_monitoring", "name": "monitoring",
+    "expiration_date": fields.Datetime.now() + timedelta(days=1),
+}).action_generate()["context"]["default_key"]
+print("RESULT" + json.dumps({"key": key}))
+"""
+
+
+@pytest.fixture(scope="module")
+def monitoring_key(odoo_server):
+    out = odoo_server.odoo_shell(MONITORING_SETUP)
+    return json.loads(out.split("RESULT", 1)[1])["key"]
+
 
 def post_together(url, headers, body, count):
     """``count`` posts released at the same instant by a barrier; their responses."""
@@ -74,11 +96,12 @@ def test_concurrent_posts_of_one_event_apply_it_exactly_once(odoo_server, extern
         ("/metrics", "POST"),
     ],
 )
-def test_every_route_answers_405_as_problem_json(odoo_server, external_system, path, method):  # noqa: F811
+def test_every_route_answers_405_as_problem_json(odoo_server, external_system, monitoring_key, path, method):  # noqa: F811
+    key = monitoring_key if path == "/metrics" else external_system["key"]
     response = requests.request(
         method,
         odoo_server.url(API + path),
-        headers={"Authorization": f"Bearer {external_system['key']}", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
         data="{}",
         timeout=30,
     )

@@ -103,6 +103,11 @@ class InboundApiMixin:
         self.env.invalidate_all()
         return response
 
+    def ignore(self, problem_body):
+        """Support ignores the failed message of ``problem_body``: later messages about its subject
+        (order, transfer, lot) then apply (the ordered inbox)."""
+        self.env["mfg.integration.message"].browse(problem_body["message_id"]).action_inbound_ignore()
+
     def assertProcessed(self, response):
         self.assertEqual(response.status_code, 200, response.text)
         body = response.json()
