@@ -49,7 +49,9 @@ class OdooServer:
         ``env`` is available as in the Odoo shell. Returns the shell's stdout
         (print JSON from ``code`` to get values back); fails the test on error.
         """
-        script = f"{code}\nenv.cr.commit()\n"
+        # signal_changes: like any Odoo process after a request, tell the server its caches (e.g. the
+        # routing of events to endpoints) are stale; the shell does not do it on its own.
+        script = f"{code}\nenv.cr.commit()\nenv.registry.signal_changes()\n"
         proc = subprocess.run(
             [sys.executable, "-m", "odoo", "shell", "-c", self.conf, "-d", self.db, "--no-http", "--log-level=warn"],
             input=script,
