@@ -232,7 +232,7 @@ def measure_native_webhook(bench, product_id, receiver, orders, baseline):
 def main():
     args = parse_args()
     odoo.tools.config.parse_config(["-c", args.config])
-    from odoo.addons.mfg_integration.tests.receiver import Answer, Receiver
+    from simulators.mfgsim.scripted_receiver import Answer, Receiver
 
     bench = Bench(Registry(args.database))
     fast = Receiver().start()

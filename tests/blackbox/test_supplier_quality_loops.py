@@ -10,7 +10,7 @@ import pytest
 import requests
 from standardwebhooks.webhooks import Webhook
 
-from odoo.addons.mfg_integration.tests.receiver import Receiver
+from simulators.mfgsim.scripted_receiver import Receiver
 
 API = "/api/mfg/v1"
 DELIVERY_TIMEOUT = 90  # seconds for the server's dispatcher cron to deliver (a wait, not a speed assertion)

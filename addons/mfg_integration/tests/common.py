@@ -10,8 +10,9 @@ from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
 from odoo.tests.common import BaseCase, TransactionCase, get_db_name
 
+from simulators.mfgsim.scripted_receiver import Receiver
+
 from ..models.res_users_apikeys import API_SCOPE
-from .receiver import Receiver
 
 ORDER_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -14,11 +14,12 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tools import config
 
+from simulators.mfgsim.scripted_receiver import Answer
+
 from ..models.mfg_integration_message import LEASE_SECONDS
 from ..models.res_company import ADMIN_NETWORKS_PARAM
 from ..models.secret_store import secret_box
 from .common import CommittedCase
-from .receiver import Answer
 
 ORDER = {"reference": "WH/MO/00012", "quantity": 5.0}
 

@@ -6,8 +6,9 @@ from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user
 
+from simulators.mfgsim.scripted_receiver import Answer
+
 from .common import CommittedCase, IntegrationCase
-from .receiver import Answer
 
 ORDER = {"reference": "WH/MO/00012", "quantity": 5.0}
 

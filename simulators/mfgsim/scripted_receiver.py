@@ -1,5 +1,5 @@
-"""A real HTTP receiver on 127.0.0.1 for tests and benchmarks: it records what it gets
-and answers from a script (status, headers, delay), like an MES or a WMS would."""
+"""A scriptable HTTP receiver on 127.0.0.1 for tests and benchmarks: it records what it gets
+and answers from a script (status, headers, delay), like an MES or a WMS would. No Odoo import."""
 
 import json
 import threading
