@@ -1,5 +1,6 @@
-"""A scriptable HTTP receiver on 127.0.0.1 for tests and benchmarks: it records what it gets
-and answers from a script (status, headers, delay), like an MES or a WMS would. No Odoo import."""
+"""HTTP receivers on 127.0.0.1 for tests, benchmarks and the simulators: ``HttpReceiver`` serves
+POST and answers what its ``respond`` decides; ``Receiver`` records what it gets and answers from a
+script (status, headers, delay), like an MES or a WMS would. No Odoo import."""
 
 import json
 import threading
@@ -25,23 +26,23 @@ class Answer:
     status: int = 200
     headers: dict = field(default_factory=dict)
     delay: float = 0.0
-    body: str = '{"ok": true}'
+    body: str | bytes = '{"ok": true}'
 
 
-class Receiver:
-    """``answers`` are used in order, then ``default`` for every further request."""
+class HttpReceiver:
+    """Serves POST on 127.0.0.1:``port`` (0: a free port, kept across a stop and a start) and answers
+    each request with what ``respond(received)`` returns; subclasses decide."""
 
-    def __init__(self, default=None, port=0):
-        self.default = default or Answer()
-        self.answers = deque()
-        self.received = []
+    def __init__(self, port=0):
         self.lock = threading.Lock()
         self.port = port
         self.server = None
         self.in_flight = 0
         self.max_in_flight = 0
 
-    # -- lifecycle ------------------------------------------------------------
+    def respond(self, received):
+        """The ``Answer`` to ``received``; called from the server's threads."""
+        raise NotImplementedError
 
     def start(self):
         receiver = self
@@ -54,19 +55,18 @@ class Receiver:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                answer = receiver._next_answer(Received(self.path, dict(self.headers), body, time.time()))
-                if answer.delay:
-                    time.sleep(answer.delay)
-                with receiver.lock:
-                    receiver.in_flight -= 1
-                data = answer.body.encode()
+                answer = receiver._answer(Received(self.path, dict(self.headers), body, time.time()))
+                data = answer.body.encode() if isinstance(answer.body, str) else answer.body
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading (e.g. it caps the answer's size)
 
             def log_message(self, *args):
                 pass
@@ -85,20 +85,43 @@ class Receiver:
             self.server = None
 
     @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}/hook"
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
 
-    # -- script and records ---------------------------------------------------
+    @property
+    def url(self):
+        return f"{self.base_url}/hook"
+
+    def _answer(self, received):
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            answer = self.respond(received)
+            if answer.delay:
+                time.sleep(answer.delay)
+            return answer
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+class Receiver(HttpReceiver):
+    """``answers`` are used in order, then ``default`` for every further request."""
+
+    def __init__(self, default=None, port=0):
+        super().__init__(port)
+        self.default = default or Answer()
+        self.answers = deque()
+        self.received = []
 
     def answer(self, *answers):
         with self.lock:
             self.answers.extend(answers)
         return self
 
-    def _next_answer(self, received):
+    def respond(self, received):
         with self.lock:
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self.received.append(received)
             return self.answers.popleft() if self.answers else self.default
 

@@ -4,109 +4,52 @@ and records every webhook-id. Run through ``setup/chaos``, which provides the cl
 
 import json
 import os
-import signal
-import socket
+import random
 import subprocess
 import sys
-import threading
 import time
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-import requests
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
-import odoo
-
-STARTUP_TIMEOUT = 180
-# The odoo-bin script, not `python -m odoo`: prefork mode starts its gevent worker as
-# `sys.executable sys.argv[0] gevent`, which fails when argv[0] is odoo/__main__.py.
-ODOO_BIN = str(Path(odoo.__file__).resolve().parent.parent / "odoo-bin")
+from simulators.mfgsim.receiver import REJECTED, verify_webhook
+from simulators.mfgsim.scripted_receiver import Answer, HttpReceiver
+from tests.harness import OdooServer, odoo_shell, required_env
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _required_env(name):
-    value = os.environ.get(name)
-    if not value:
-        pytest.fail(f"{name} is not set: run the chaos suite through setup/chaos", pytrace=False)
-    return value
-
-
-class Receiver:
+class Receiver(HttpReceiver):
     """Verifies each request's signature, records each webhook-id with the bodies it came with.
     ``failure_rate``: share of requests answered 500 at random; ``delay``: seconds per answer."""
 
     def __init__(self, secret, failure_rate=0.0, delay=0.0, seed=7):
-        import random
-
-        self.webhook = Webhook(secret)
-        self.failure_rate, self.delay = failure_rate, delay
+        super().__init__()
+        self.secret = secret
+        self.failure_rate = failure_rate
         self.random = random.Random(seed)
-        self.lock = threading.Lock()
+        self.ok, self.server_error = Answer(delay=delay), Answer(500, delay=delay)
         self.bodies = defaultdict(list)  # webhook-id -> bodies of its 2xx-answered requests
         self.bad_signatures = 0
         self.requests = 0
         self.first_after = None  # set by mark(): time of the first delivery after it
         self.committed = set()  # every event committed for this receiver so far, over all reports
-        self.port = _free_port()
-        self.server = None
 
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    def start(self):
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status = receiver.handle(body, {k.lower(): v for k, v in self.headers.items()})
-                if receiver.delay:
-                    time.sleep(receiver.delay)
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-
-    def handle(self, body, headers):
+    def respond(self, received):
         try:
-            self.webhook.verify(body, headers)
-        except Exception:  # noqa: BLE001 - any verification failure is counted and refused
+            verify_webhook(self.secret, received.body, received.headers)
+        except WebhookVerificationError:
             with self.lock:
                 self.bad_signatures += 1
-            return 401
+            return REJECTED
+        webhook_id = {key.lower(): value for key, value in received.headers.items()}["webhook-id"]
         with self.lock:
             self.requests += 1
             if self.failure_rate and self.random.random() < self.failure_rate:
-                return 500
-            self.bodies[headers["webhook-id"]].append(body)
+                return self.server_error
+            self.bodies[webhook_id].append(received.body)
             if self.first_after is not None and self.first_after[1] is None:
                 self.first_after[1] = time.monotonic()
-        return 200
+        return self.ok
 
     def mark(self):
         """Remember the time of the next delivery from now on."""
@@ -162,8 +105,8 @@ class Receiver:
 
 class Cluster:
     def __init__(self):
-        self.pg_ctl = _required_env("MFG_PG_CTL")
-        self.data = _required_env("MFG_PG_DATA")
+        self.pg_ctl = required_env("MFG_PG_CTL")
+        self.data = required_env("MFG_PG_DATA")
 
     def restart_immediate(self):
         """Crash-restart PostgreSQL: every connection is cut, no clean shutdown."""
@@ -175,56 +118,6 @@ class Cluster:
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
 
 
-class OdooServer:
-    """One Odoo server: prefork mode (HTTP workers and cron workers respawned by the arbiter),
-    as the README recommends for production, or threaded mode (``workers=0``) as ``setup/run``."""
-
-    def __init__(self, conf, db, log_dir, cron_workers=1, workers=1):
-        self.conf, self.db, self.log_dir, self.cron_workers = conf, db, Path(log_dir), cron_workers
-        self.workers = workers
-        self.proc = None
-        self.port = None
-        self.starts = 0
-
-    def start(self):
-        self.port = _free_port()
-        self.starts += 1
-        log_path = self.log_dir / f"odoo-{self.port}-{self.starts}.log"
-        cmd = [
-            sys.executable, ODOO_BIN, "-c", self.conf, "-d", self.db, f"--db-filter=^{self.db}$",
-            "--http-interface=127.0.0.1", f"--http-port={self.port}", f"--gevent-port={_free_port()}",
-            f"--workers={self.workers}", f"--max-cron-threads={self.cron_workers}",
-            f"--logfile={log_path}", "--log-level=warn",
-        ]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"Odoo exited with {self.proc.returncode}, see {log_path}", pytrace=False)
-            try:
-                if requests.get(f"http://127.0.0.1:{self.port}/web/health", timeout=5).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        pytest.fail(f"Odoo not healthy after {STARTUP_TIMEOUT}s, see {log_path}", pytrace=False)
-        return self
-
-    def kill9(self):
-        """kill -9 of the whole server (arbiter and workers): no clean-up of any kind."""
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-
-
 class Hub:
     """What an operator and the business do to the database, through `odoo shell`."""
 
@@ -232,17 +125,9 @@ class Hub:
         self.conf, self.db = conf, db
 
     def shell(self, code, timeout=600):
-        proc = subprocess.run(
-            [sys.executable, "-m", "odoo", "shell", "-c", self.conf, "-d", self.db, "--no-http", "--log-level=warn"],
-            input=code,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if proc.returncode != 0:
-            pytest.fail(f"odoo shell failed ({proc.returncode}):\n{proc.stderr[-4000:]}", pytrace=False)
-        lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+        """Run ``code`` in ``odoo shell`` and commit; the value it printed last as ``RESULT <json>``."""
+        stdout = odoo_shell(self.conf, self.db, code, timeout)
+        lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
         return json.loads(lines[-1][len("RESULT ") :])
 
     def endpoint(self, url, secret, **policy):
@@ -256,7 +141,6 @@ system = env["mfg.integration.system"].create({{"name": code, "code": code}})
 endpoint = env["mfg.integration.endpoint"].create(
     dict({{"name": code, "system_id": system.id, "url": {url!r}}}, **{policy!r}))
 endpoint._store_secret({secret!r})
-env.cr.commit()
 print("RESULT " + json.dumps(endpoint.id))
 """
         )
@@ -304,7 +188,7 @@ print("RESULT " + json.dumps(dict(env.cr.fetchall())))
 
 @pytest.fixture(scope="session")
 def hub():
-    return Hub(_required_env("MFG_ODOO_CONF"), _required_env("MFG_CHAOS_DB"))
+    return Hub(required_env("MFG_ODOO_CONF"), required_env("MFG_CHAOS_DB"))
 
 
 @pytest.fixture(scope="session")
@@ -318,8 +202,8 @@ def server_factory(tmp_path_factory):
     log_dir = tmp_path_factory.mktemp("odoo_logs")
 
     def make(cron_workers=1, workers=1):
-        conf, db = _required_env("MFG_ODOO_CONF"), _required_env("MFG_CHAOS_DB")
-        servers.append(OdooServer(conf, db, log_dir, cron_workers, workers))
+        conf, db = required_env("MFG_ODOO_CONF"), required_env("MFG_CHAOS_DB")
+        servers.append(OdooServer(conf, db, log_dir, workers, cron_workers, log_level="warn"))
         return servers[-1]
 
     yield make

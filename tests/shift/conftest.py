@@ -18,7 +18,7 @@ import pytest
 
 from simulators.mfgsim.journal import read_journal
 from simulators.planner import OdooRpc
-from tests.blackbox.conftest import _required_env, _tail, odoo_server_process
+from tests.harness import odoo_server_process, required_env, tail
 
 SEED = 7
 PERIOD = 80  # seconds of the shift's fault cycle; the planner releases during its first 75 %
@@ -64,9 +64,9 @@ def _install_demo(conf, db, log_path):
         text=True,
         check=False,
     )
-    errors = [line for line in _tail(log_path, 400).splitlines() if " ERROR " in line or " CRITICAL " in line]
+    errors = [line for line in tail(log_path, 400).splitlines() if " ERROR " in line or " CRITICAL " in line]
     if proc.returncode or errors:
-        pytest.fail(f"installing the demo addon failed:\n{_tail(log_path)}", pytrace=False)
+        pytest.fail(f"installing the demo addon failed:\n{tail(log_path)}", pytrace=False)
 
 
 def _free_port_range(count):
@@ -123,12 +123,12 @@ def _settle(rpc, simulators):
 
 @pytest.fixture(scope="module")
 def shift(tmp_path_factory):
-    conf = _required_env("MFG_ODOO_CONF")
-    db = _required_env("MFG_SHIFT_DB")
+    conf = required_env("MFG_ODOO_CONF")
+    db = required_env("MFG_SHIFT_DB")
     work = tmp_path_factory.mktemp("shift")
     started = time.monotonic()
     _install_demo(conf, db, work / "install.log")
-    with odoo_server_process(conf, db, work / "odoo.log") as server:
+    with odoo_server_process(conf, db, work) as server:
         credentials = work / "credentials.json"  # outside the repository, mode 0600
         receivers = server.odoo_shell(
             "from odoo.addons.mfg_integration_demo.demo_plant import provision_counterparts\n"

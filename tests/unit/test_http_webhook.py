@@ -1,64 +1,30 @@
 """The HTTP webhook transport against real sockets on this machine: signing, status
 classification, Retry-After, the address policy and the capped, streamed answer."""
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from mfg_integration_lib import delivery, netpolicy, signing, transport
 from mfg_integration_lib.transports import http_webhook
 
+from simulators.mfgsim.scripted_receiver import Answer, Receiver
+
 BODY = b'{"specversion":"1.0","id":"evt-1","data":{}}'
 LOOPBACK = netpolicy.AddressPolicy(netpolicy.parse_networks("127.0.0.0/8"))
 
 
-class Server:
-    def __init__(self, status=200, headers=None, body=b"ok", body_repeat=1):
-        self.status, self.headers, self.body, self.body_repeat = status, headers or {}, body, body_repeat
-        self.received = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                server.received.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(server.status)
-                for name, value in server.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(server.body) * server.body_repeat))
-                self.end_headers()
-                try:
-                    for _ in range(server.body_repeat):
-                        self.wfile.write(server.body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def server():
-    servers = []
+    """A receiver answering every request with ``status``, ``headers`` and ``body``."""
+    receivers = []
 
-    def make(**kwargs):
-        servers.append(Server(**kwargs))
-        return servers[-1]
+    def make(status=200, headers=None, body=b"ok"):
+        receivers.append(Receiver(Answer(status, headers or {}, body=body)).start())
+        return receivers[-1]
 
     yield make
-    for item in servers:
-        item.close()
+    for receiver in receivers:
+        receiver.stop()
 
 
 def send(url, policy=LOOPBACK, secrets=None, timeout=5.0):
@@ -79,8 +45,9 @@ def test_a_signed_post_verifies_with_every_current_secret(server):
     before = int(time.time())
     verdict = send(receiver.url, secrets=[new, old])
     assert (verdict.outcome, verdict.status, verdict.response) == (transport.DELIVERED, 200, "ok")
-    [(headers, body)] = receiver.received
-    assert body == BODY
+    [received] = receiver.received
+    headers = received.headers
+    assert received.body == BODY
     assert headers["Content-Type"] == "application/cloudevents+json"
     assert headers["User-Agent"] == http_webhook.USER_AGENT
     assert headers["webhook-id"] == "evt-1"
@@ -138,7 +105,7 @@ def test_cloud_metadata_address_is_refused_without_connecting():
 
 
 def test_a_huge_answer_is_read_only_up_to_the_cap(server):
-    verdict = send(server(body=b"x" * 65536, body_repeat=160).url)  # a 10 MiB answer
+    verdict = send(server(body=b"x" * 65536 * 160).url)  # a 10 MiB answer
     assert verdict.outcome == transport.DELIVERED
     assert len(verdict.response) == http_webhook.MAX_RESPONSE_BYTES
 

@@ -1,9 +1,7 @@
 """The simulators' client library (simulators/mfgsim) against a real local HTTP server."""
 
 import json
-import threading
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -11,49 +9,19 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from simulators.mfgsim import HubClient, StoreAndForward, cloud_event, verify_webhook
 from simulators.mfgsim.counterpart import Schedule
 from simulators.mfgsim.plant import MES_ARTICLES, own_code
+from simulators.mfgsim.scripted_receiver import Answer, Receiver
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
-class ScriptedHub:
-    """A local server answering from a script of (status, headers, body) and recording each request."""
-
-    def __init__(self, script):
-        self.script = list(script)
-        self.requests = []
-        hub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                hub.requests.append((self.path, dict(self.headers), json.loads(body)))
-                status, headers, answer = hub.script.pop(0)
-                payload = json.dumps(answer).encode()
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *_args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def hub(request):
-    server = ScriptedHub(request.param)
-    yield server
-    server.close()
+    """A local hub answering from a script of (status, headers, JSON body), recording each request."""
+    receiver = Receiver().answer(
+        *(Answer(status, headers, body=json.dumps(body)) for status, headers, body in request.param)
+    )
+    yield receiver.start()
+    receiver.stop()
 
 
 def test_verify_webhook_accepts_the_signature_and_refuses_a_tampered_body():
@@ -71,19 +39,19 @@ def test_verify_webhook_accepts_the_signature_and_refuses_a_tampered_body():
 
 @pytest.mark.parametrize("hub", [[(503, {"Retry-After": "0"}, {}), (200, {}, {"message_id": 7})]], indirect=True)
 def test_post_retries_after_retry_after_with_the_same_idempotency_key(hub):
-    client = HubClient(hub.url, "key", "urn:test", backoff=0)
+    client = HubClient(hub.base_url, "key", "urn:test", backoff=0)
     event = client.event("mfg.inventory.count_reported.v1", {"location": "BIN-A1"})
     response = client.post(event)
     assert response.status_code == 200 and response.json() == {"message_id": 7}
-    assert [headers["Idempotency-Key"] for _path, headers, _body in hub.requests] == [event["id"], event["id"]]
-    assert hub.requests[0][1]["Authorization"] == "Bearer key"
+    assert [item.headers["Idempotency-Key"] for item in hub.received] == [event["id"], event["id"]]
+    assert hub.received[0].headers["Authorization"] == "Bearer key"
 
 
 @pytest.mark.parametrize("hub", [[(422, {}, {"detail": "Unknown product code"})]], indirect=True)
 def test_post_returns_a_business_refusal_without_retrying(hub):
-    client = HubClient(hub.url, "key", "urn:test", backoff=0)
+    client = HubClient(hub.base_url, "key", "urn:test", backoff=0)
     assert client.post(client.event("t", {})).status_code == 422
-    assert len(hub.requests) == 1
+    assert len(hub.received) == 1
 
 
 BATCH_ANSWERS = [
@@ -104,7 +72,7 @@ BATCH_ANSWERS = [
 
 @pytest.mark.parametrize("hub", [BATCH_ANSWERS], indirect=True)
 def test_buffer_flushes_oldest_first_and_keeps_what_is_still_being_applied(hub, tmp_path):
-    client = HubClient(hub.url, "key", "urn:test", backoff=0)
+    client = HubClient(hub.base_url, "key", "urn:test", backoff=0)
     buffer = StoreAndForward(str(tmp_path / "outbox.sqlite"))
     for event_id in "abc":
         buffer.add(cloud_event("t", {"n": event_id}, "urn:test", event_id=event_id))
@@ -112,8 +80,8 @@ def test_buffer_flushes_oldest_first_and_keeps_what_is_still_being_applied(hub, 
     assert len(buffer) == 1, "409: the hub is still applying it, ask again"
     assert [r["status"] for r in buffer.flush(client)] == [200]
     assert len(buffer) == 0
-    assert [[e["id"] for e in body] for path, _headers, body in hub.requests] == [["a", "b", "c"], ["b"]]
-    assert {path for path, _headers, _body in hub.requests} == {"/api/mfg/v1/events/batch"}
+    assert [[e["id"] for e in item.json()] for item in hub.received] == [["a", "b", "c"], ["b"]]
+    assert {item.path for item in hub.received} == {"/api/mfg/v1/events/batch"}
 
 
 def test_schedule_fires_one_shot_faults_once_per_cycle_and_only_once_in_a_shift():
