@@ -4,12 +4,16 @@
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+
+import requests
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
 from odoo.tests.common import BaseCase, TransactionCase, get_db_name
+from odoo.tools import config
 
+from simulators.mfgsim.client import cloud_event
 from simulators.mfgsim.scripted_receiver import Receiver
 
 from ..models.res_users_apikeys import API_SCOPE
@@ -24,6 +28,7 @@ ORDER_SCHEMA = {
         "quantity": {"type": "number", "exclusiveMinimum": 0},
     },
 }
+EVENT_TIME = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)  # a fixed CloudEvents time for the tests' events
 
 
 class IntegrationFixtures:
@@ -88,17 +93,9 @@ class InboundApiMixin:
         return make_api_key(self.env, user, name, scope)
 
     def post_event(self, event_type, data, key=None, event_id=None):
-        event = {
-            "specversion": "1.0",
-            "id": event_id or str(uuid.uuid4()),
-            "source": self.event_source,
-            "type": event_type,
-            "time": "2026-11-22T10:00:00Z",
-            "data": data,
-        }
         response = self.url_open(
             "/api/mfg/v1/events",
-            data=json.dumps(event),
+            data=json.dumps(cloud_event(event_type, data, self.event_source, EVENT_TIME, event_id)),
             headers={"Authorization": f"Bearer {key or self.key}", "Content-Type": "application/cloudevents+json"},
         )
         self.env.invalidate_all()
@@ -175,6 +172,20 @@ class CommittedCase(BaseCase, IntegrationFixtures):
         due soon (the tests bring them forward with make_due)."""
         env = env or self.new_env()
         return env["mfg.integration.message"]._cron_dispatch(time_budget=30, linger=0)
+
+    def call_api(self, method, path, key=None, **kwargs):
+        """``method`` ``path`` on the running server as an external system calls it, with its API key
+        (``self.key`` unless ``key``), then a fresh snapshot: see what the API committed."""
+        response = requests.request(
+            method,
+            f"http://127.0.0.1:{config['http_port']}{path}",
+            headers={"Authorization": f"Bearer {key or self.key}", **kwargs.pop("headers", {})},
+            timeout=120,
+            **kwargs,
+        )
+        self.cr.commit()
+        self.env.invalidate_all()
+        return response
 
     def make_due(self, messages):
         """Bring retries forward to now, as if their backoff delay had passed."""

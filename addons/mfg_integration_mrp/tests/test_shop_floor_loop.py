@@ -4,19 +4,20 @@
 
 import uuid
 
-import requests
 from standardwebhooks.webhooks import Webhook
 
 from odoo import fields
-from odoo.tools import config
 
-from odoo.addons.mfg_integration.tests.common import CommittedCase, make_api_key
+from odoo.addons.mfg_integration.tests.common import EVENT_TIME, CommittedCase, make_api_key
+
+from simulators.mfgsim.client import cloud_event
 
 PERFORMANCE = "mfg.production.performance_reported.v1"
 PROGRESS = "mfg.work_order.progress_reported.v1"
 DOWNTIME = "mfg.equipment.downtime_reported.v1"
 RELEASED = "mfg.production_order.released.v1"
 COMPLETED = "mfg.production_order.completed.v1"
+MES_SOURCE = "urn:mes:plant1"
 
 
 class ShopFloorCase(CommittedCase):
@@ -76,23 +77,12 @@ class ShopFloorCase(CommittedCase):
 
     def post(self, event_type, data, event_id=None):
         """POST one event to the real API, as the MES does."""
-        event = {
-            "specversion": "1.0",
-            "id": event_id or str(uuid.uuid4()),
-            "source": "urn:mes:plant1",
-            "type": event_type,
-            "time": "2026-11-22T10:00:00Z",
-            "data": data,
-        }
-        response = requests.post(
-            f"http://127.0.0.1:{config['http_port']}/api/mfg/v1/events",
-            json=event,
-            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/cloudevents+json"},
-            timeout=60,
+        return self.call_api(
+            "POST",
+            "/api/mfg/v1/events",
+            json=cloud_event(event_type, data, MES_SOURCE, EVENT_TIME, event_id),
+            headers={"Content-Type": "application/cloudevents+json"},
         )
-        self.cr.commit()  # a fresh snapshot: see what the API committed
-        self.env.invalidate_all()
-        return response
 
     def ignore(self, response):
         """Support ignores the failed message: later messages about its order then apply (ordered inbox)."""

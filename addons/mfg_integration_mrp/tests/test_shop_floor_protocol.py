@@ -3,14 +3,15 @@
 """The shop-floor protocol as an MES lives it over HTTP: per-BOM reports, serials, backorders,
 standalone close and buffered (late, out-of-order) events."""
 
-import uuid
-
-import requests
+from datetime import datetime, timezone
 
 from odoo import fields
-from odoo.tools import config
 
-from .test_shop_floor_loop import COMPLETED, PERFORMANCE, PROGRESS, RELEASED, ShopFloorCase
+from simulators.mfgsim.client import cloud_event
+
+from .test_shop_floor_loop import COMPLETED, MES_SOURCE, PERFORMANCE, PROGRESS, RELEASED, ShopFloorCase
+
+FLUSHED_AT = datetime(2026, 11, 23, 12, 59, tzinfo=timezone.utc)  # the MES flushes its buffer after an outage
 
 
 def at(text):
@@ -51,25 +52,12 @@ class TestShopFloorProtocol(ShopFloorCase):
         return self.post(PERFORMANCE, {"production_order": order, "occurred_at": "2026-11-23T10:00:00Z", **data})
 
     def post_batch(self, events):
-        response = requests.post(
-            f"http://127.0.0.1:{config['http_port']}/api/mfg/v1/events/batch",
-            json=[
-                {
-                    "specversion": "1.0",
-                    "id": str(uuid.uuid4()),
-                    "source": "urn:mes:plant1",
-                    "type": event_type,
-                    "time": "2026-11-23T12:59:00Z",
-                    "data": data,
-                }
-                for event_type, data in events
-            ],
-            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/cloudevents-batch+json"},
-            timeout=120,
+        return self.call_api(
+            "POST",
+            "/api/mfg/v1/events/batch",
+            json=[cloud_event(event_type, data, MES_SOURCE, FLUSHED_AT) for event_type, data in events],
+            headers={"Content-Type": "application/cloudevents-batch+json"},
         )
-        self.cr.commit()
-        self.env.invalidate_all()
-        return response
 
     def test_report_without_consumption_consumes_the_bom_share(self):
         fan, bom = self.untracked_product()
@@ -260,14 +248,7 @@ class TestShopFloorProtocol(ShopFloorCase):
 
 class TestShopFloorResync(ShopFloorCase):
     def get(self, path, key=None):
-        response = requests.get(
-            f"http://127.0.0.1:{config['http_port']}{path}",
-            headers={"Authorization": f"Bearer {key or self.key}"},
-            timeout=60,
-        )
-        self.cr.commit()
-        self.env.invalidate_all()
-        return response
+        return self.call_api("GET", path, key)
 
     def test_open_orders_on_request_in_pages(self):
         Production = self.env["mrp.production"]

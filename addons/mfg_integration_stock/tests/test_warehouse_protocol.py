@@ -3,12 +3,8 @@
 """The warehouse side as a WMS/3PL lives it over HTTP: stock never driven negative by surprise,
 transfers released / changed / cancelled to it, its open transfers on request, master data."""
 
-
-import requests
-
 from odoo import fields
 from odoo.tests import tagged
-from odoo.tools import config
 
 from odoo.addons.mfg_integration.tests.common import CommittedCase, make_api_key
 
@@ -142,14 +138,7 @@ class WarehouseLoopCase(CommittedCase, PlantFixtures):
         return self.transfer(self.plant1.out_type_id, self.stock1, self.customer, quantity)
 
     def get(self, path):
-        response = requests.get(
-            f"http://127.0.0.1:{config['http_port']}{path}",
-            headers={"Authorization": f"Bearer {self.key}"},
-            timeout=60,
-        )
-        self.cr.commit()
-        self.env.invalidate_all()
-        return response
+        return self.call_api("GET", path)
 
     def received(self, event_type):
         return [event["data"] for event in self.wms_receiver.events() if event["type"] == event_type]
