@@ -14,9 +14,9 @@ import random
 import threading
 from pathlib import Path
 
-from .mfgsim import StoreAndForward, WebhookReceiver
+from .mfgsim import StoreAndForward
 from .mfgsim.client import rfc3339, utc_now
-from .mfgsim.counterpart import Counterpart, arguments
+from .mfgsim.counterpart import ReceivingCounterpart, arguments
 from .mfgsim.plant import LINE_SIDE_LOTS, MES_ARTICLES, MES_DOWNTIME_REASONS, MES_WORK_CENTERS, own_code
 
 RELEASED = "mfg.production_order.released.v1"
@@ -25,7 +25,7 @@ PERFORMANCE = "mfg.production.performance_reported.v1"
 DOWNTIME = "mfg.equipment.downtime_reported.v1"
 
 
-class Mes(Counterpart):
+class Mes(ReceivingCounterpart):
     def __init__(self, args):
         super().__init__(args, f"MES-{args.plant}")
         self.plant = args.plant
@@ -35,9 +35,6 @@ class Mes(Counterpart):
         self.refused_before = 0
         self.last_posted = None
         self.lock = threading.Lock()
-        self.receiver = WebhookReceiver(
-            self.config["receiver_port"], self.config["webhook_secret"], self.on_event, self.journal
-        )
 
     def on_event(self, event, webhook_id):
         if event["type"] == RELEASED:
@@ -170,12 +167,7 @@ class Mes(Counterpart):
 def main():
     args = arguments(__doc__.splitlines()[0], plant={"required": True, "choices": sorted(MES_ARTICLES)})
     mes = Mes(args)
-    mes.receiver.start()
-    mes.journal.write("started", port=mes.config["receiver_port"])
-    try:
-        mes.run_until_stopped(mes.tick)
-    finally:
-        mes.receiver.stop()
+    mes.serve_until_stopped()
 
 
 if __name__ == "__main__":

@@ -7,9 +7,8 @@ passes and the station releases the hold (``mfg.quality.hold_released.v1``).
 
 import queue
 
-from .mfgsim import WebhookReceiver
 from .mfgsim.client import rfc3339, utc_now
-from .mfgsim.counterpart import Counterpart, arguments
+from .mfgsim.counterpart import ReceivingCounterpart, arguments
 from .mfgsim.plant import QMS_ARTICLES, QMS_CHARACTERISTIC, QMS_LIMITS, QMS_TEST, own_code
 
 COMPLETED = "mfg.production_order.completed.v1"
@@ -18,15 +17,12 @@ RELEASE = "mfg.quality.hold_released.v1"
 FAIL_EVERY = 3
 
 
-class QualityStation(Counterpart):
+class QualityStation(ReceivingCounterpart):
     def __init__(self, args):
         super().__init__(args, "QUALITY")
         self.lots = queue.Queue()
         self.on_hold = []
         self.tested = 0
-        self.receiver = WebhookReceiver(
-            self.config["receiver_port"], self.config["webhook_secret"], self.on_event, self.journal
-        )
 
     def on_event(self, event, _webhook_id):
         if event["type"] != COMPLETED:
@@ -69,12 +65,7 @@ class QualityStation(Counterpart):
 
 def main():
     station = QualityStation(arguments(__doc__.splitlines()[0]))
-    station.receiver.start()
-    station.journal.write("started", port=station.config["receiver_port"])
-    try:
-        station.run_until_stopped(station.tick)
-    finally:
-        station.receiver.stop()
+    station.serve_until_stopped()
 
 
 if __name__ == "__main__":

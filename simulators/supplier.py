@@ -7,22 +7,18 @@ fewer pieces), then announces the shipment: all at once, or in two partial ASNs.
 import queue
 from datetime import timedelta
 
-from .mfgsim import WebhookReceiver
 from .mfgsim.client import rfc3339, utc_now
-from .mfgsim.counterpart import Counterpart, arguments
+from .mfgsim.counterpart import ReceivingCounterpart, arguments
 
 CONFIRMED = "mfg.purchase_order.confirmed.v1"
 ACKNOWLEDGED = "mfg.supplier.order_acknowledged.v1"
 ASN = "mfg.supplier.shipment_notified.v1"
 
 
-class SupplierPortal(Counterpart):
+class SupplierPortal(ReceivingCounterpart):
     def __init__(self, args):
         super().__init__(args, "SUPPLIER")
         self.orders = queue.Queue()
-        self.receiver = WebhookReceiver(
-            self.config["receiver_port"], self.config["webhook_secret"], self.on_event, self.journal
-        )
 
     def on_event(self, event, _webhook_id):
         if event["type"] == CONFIRMED:
@@ -81,12 +77,7 @@ class SupplierPortal(Counterpart):
 
 def main():
     portal = SupplierPortal(arguments(__doc__.splitlines()[0]))
-    portal.receiver.start()
-    portal.journal.write("started", port=portal.config["receiver_port"])
-    try:
-        portal.run_until_stopped(portal.tick)
-    finally:
-        portal.receiver.stop()
+    portal.serve_until_stopped()
 
 
 if __name__ == "__main__":

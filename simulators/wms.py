@@ -10,9 +10,8 @@ mapping for yet; it lands in Inbound Exceptions until support adds the mapping a
 import threading
 import time
 
-from .mfgsim import WebhookReceiver
 from .mfgsim.client import rfc3339, utc_now
-from .mfgsim.counterpart import Counterpart, arguments
+from .mfgsim.counterpart import ReceivingCounterpart, arguments
 from .mfgsim.plant import WMS_ARTICLES, WMS_NEW_ARTICLE, own_code
 
 MOVEMENT = "mfg.inventory.movement_reported.v1"
@@ -21,12 +20,9 @@ TRANSFER_RELEASED = "mfg.inventory.transfer_released.v1"
 DISPATCHED = "mfg.shipment.dispatched.v1"
 
 
-class Wms(Counterpart):
+class Wms(ReceivingCounterpart):
     def __init__(self, args):
         super().__init__(args, "WMS-NP")
-        self.receiver = WebhookReceiver(
-            self.config["receiver_port"], self.config["webhook_secret"], self.on_event, self.journal
-        )
         self.steps = 0
 
     def on_event(self, event, _webhook_id):
@@ -83,12 +79,7 @@ class Wms(Counterpart):
 
 def main():
     wms = Wms(arguments(__doc__.splitlines()[0]))
-    wms.receiver.start()
-    wms.journal.write("started", port=wms.config["receiver_port"])
-    try:
-        wms.run_until_stopped(wms.tick)
-    finally:
-        wms.receiver.stop()
+    wms.serve_until_stopped()
 
 
 if __name__ == "__main__":

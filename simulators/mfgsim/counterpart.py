@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .client import HubClient, HubError
 from .journal import Journal
+from .receiver import WebhookReceiver
 
 # Faults, as fractions of the schedule's period: windows (start, end) and one-shot moments (at,). An outage lasts
 # at least its window and until it has hit something, so that a slow machine still sees every fault.
@@ -150,3 +151,29 @@ class Counterpart:
             tick()
             self.sleep(self.args.pace)
         self.journal.write("stopped")
+
+
+class ReceivingCounterpart(Counterpart):
+    """A system that also receives the hub's webhooks, on its port, into ``on_event(event, webhook_id)``."""
+
+    def __init__(self, args, system):
+        super().__init__(args, system)
+        self.receiver = WebhookReceiver(
+            self.config["receiver_port"], self.config["webhook_secret"], self.on_event, self.journal
+        )
+
+    def on_event(self, event, webhook_id):
+        raise NotImplementedError
+
+    def tick(self):
+        """One step of the system's own work, every pace."""
+        raise NotImplementedError
+
+    def serve_until_stopped(self):
+        """Receive webhooks and ``tick`` until stopped (see ``run_until_stopped``)."""
+        self.receiver.start()
+        self.journal.write("started", port=self.config["receiver_port"])
+        try:
+            self.run_until_stopped(self.tick)
+        finally:
+            self.receiver.stop()
