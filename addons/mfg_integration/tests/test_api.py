@@ -138,12 +138,11 @@ class TestInboundEvents(InboundApiCase):
         self.assertProblem(other_id, 422, "idempotency-key-reused")
         self.assertEqual(self.messages().idempotency_key, "batch-7")
 
-    def test_same_key_while_applied_elsewhere_is_409(self):
-        # A request that stored the message and is still applying it (its lease runs);
-        # the truly concurrent case runs against a real server in tests/blackbox.
-        event = self.event()
+    def stored_in_progress(self, event, claimed_for):
+        """The message of ``event`` as a request leaves it while applying it: in progress, its lease
+        ending in ``claimed_for`` seconds (negative: the request died)."""
         text = payload.canonical_json(event)
-        self.env["mfg.integration.message"].create(
+        return self.env["mfg.integration.message"].create(
             {
                 "direction": "inbound",
                 "event_type_id": self.event_type.id,
@@ -154,9 +153,15 @@ class TestInboundEvents(InboundApiCase):
                 "payload_sha256": payload.sha256_hex(text),
                 "idempotency_key": event["id"],
                 "state": "in_progress",
-                "claimed_until": fields.Datetime.now() + timedelta(seconds=60),
+                "claimed_until": fields.Datetime.now() + timedelta(seconds=claimed_for),
             }
         )
+
+    def test_same_key_while_applied_elsewhere_is_409(self):
+        # A request that stored the message and is still applying it (its lease runs);
+        # the truly concurrent case runs against a real server in tests/blackbox.
+        event = self.event()
+        self.stored_in_progress(event, claimed_for=60)
         response = self.post(event)
         self.assertProblem(response, 409, "request-in-progress")
         self.assertEqual(response.headers["Retry-After"], "1")
@@ -165,21 +170,7 @@ class TestInboundEvents(InboundApiCase):
     def test_stale_in_progress_message_is_taken_over(self):
         """The request that stored it died (lease over): a retry applies it."""
         event = self.event()
-        text = payload.canonical_json(event)
-        message = self.env["mfg.integration.message"].create(
-            {
-                "direction": "inbound",
-                "event_type_id": self.event_type.id,
-                "event_id": event["id"],
-                "system_id": self.system.id,
-                "sender_user_id": self.user.id,
-                "payload": text,
-                "payload_sha256": payload.sha256_hex(text),
-                "idempotency_key": event["id"],
-                "state": "in_progress",
-                "claimed_until": fields.Datetime.now() - timedelta(seconds=1),
-            }
-        )
+        message = self.stored_in_progress(event, claimed_for=-1)
         response = self.post(event)
         self.assertEqual(response.status_code, 200, response.text)
         self.assertEqual(response.json()["message_id"], message.id)

@@ -8,7 +8,8 @@ from odoo import fields
 from odoo.tests import HttpCase, new_test_user
 
 from odoo.addons.mfg_integration.lib.timeconv import to_rfc3339
-from odoo.addons.mfg_integration.tests.common import InboundApiMixin, IntegrationFixtures
+from odoo.addons.mfg_integration.tests.common import InboundApiMixin
+from odoo.addons.mfg_integration_stock.tests.common import PlantFixtures
 
 WIP = "mfg.production.wip_reported.v1"
 STOCK = "mfg.inventory.snapshot_reported.v1"
@@ -19,8 +20,9 @@ WIP_OUT = "mfg.production.wip_published.v1"
 STOCK_OUT = "mfg.inventory.snapshot_published.v1"
 
 
-class ReconciliationCase(InboundApiMixin, HttpCase, IntegrationFixtures):
-    """Each test has its own plant (warehouse), so other tests' orders and stock never show up."""
+class ReconciliationCase(InboundApiMixin, HttpCase, PlantFixtures):
+    """Each test has its own plant (warehouse), made here rather than by ``setup_plants``, so other
+    tests' orders and stock never show up."""
 
     def setUp(self):
         super().setUp()
@@ -118,16 +120,6 @@ class ReconciliationCase(InboundApiMixin, HttpCase, IntegrationFixtures):
         move.picked = True
         move._action_done()
         return move
-
-    def on_hand(self, product, location, lot=None):
-        quants = self.env["stock.quant"].search(
-            [
-                ("product_id", "=", product.id),
-                ("location_id", "=", location.id),
-                ("lot_id", "=", lot.id if lot else False),
-            ]
-        )
-        return sum(quants.mapped("quantity"))
 
     # -- the external systems ---------------------------------------------------------------------
 

@@ -32,8 +32,9 @@ class TestWipReconciliation(ReconciliationCase):
         self.assertEqual((run.state, run.scope, run.system_id), ("compared", "wip", self.mes))
         self.assertFalse(run.line_ids)
 
-    def test_quantity_drift_and_missing_orders(self):
-        result = self.assertProcessed(
+    def drifted_snapshot(self):
+        """The MES reports order 1 at 6 produced (Odoo: 4), misses order 2 and has one Odoo never heard of."""
+        return self.assertProcessed(
             self.wip_snapshot(
                 [
                     {"production_order": self.order1.name, "status": "in_progress", "produced_quantity": 6},
@@ -42,6 +43,9 @@ class TestWipReconciliation(ReconciliationCase):
                 self.hours_ago(1),
             )
         )
+
+    def test_quantity_drift_and_missing_orders(self):
+        result = self.drifted_snapshot()
         run = self.run_of(result)
         self.assertEqual(result["differences"], 3)
         self.assertEqual(
@@ -71,15 +75,7 @@ class TestWipReconciliation(ReconciliationCase):
         self.assertEqual(result["differences"], 0)
 
     def drifted_run(self):
-        result = self.assertProcessed(
-            self.wip_snapshot(
-                [
-                    {"production_order": self.order1.name, "status": "in_progress", "produced_quantity": 6},
-                    {"production_order": "MES-ONLY-77", "status": "released", "produced_quantity": 0},
-                ],
-                self.hours_ago(1),
-            )
-        )
+        result = self.drifted_snapshot()
         run = self.run_of(result)
         lines = {line.kind: line.with_user(self.manager) for line in run.line_ids}
         return run, lines
