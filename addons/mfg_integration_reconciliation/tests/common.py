@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user
+from odoo.tools import SQL
 
 from odoo.addons.mfg_integration.lib.timeconv import to_rfc3339
 from odoo.addons.mfg_integration.tests.common import InboundApiMixin
@@ -89,13 +90,21 @@ class ReconciliationCase(InboundApiMixin, HttpCase, PlantFixtures):
             {"product_id": self.pump.id, "product_qty": quantity, "picking_type_id": self.plant.manu_type_id.id}
         )
         order.action_confirm()
-        # Released yesterday: open at every snapshot's as_of of the tests.
-        order.flush_recordset()
-        self.env.cr.execute(
-            "UPDATE mrp_production SET create_date = now() - interval '1 day' WHERE id = %s", [order.id]
-        )
-        order.invalidate_recordset(["create_date"])
+        self.backdate(order, "create_date")  # released yesterday
         return order
+
+    def backdate(self, record, column):
+        """Set ``record``'s ``column`` to a day ago: open at every snapshot's as_of of the tests."""
+        record.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE %s SET %s = now() - interval '1 day' WHERE id = %s",
+                SQL.identifier(record._table),
+                SQL.identifier(column),
+                record.id,
+            )
+        )
+        record.invalidate_recordset([column])
 
     def report_production(self, order, quantity, occurred_at):
         """The MES reports production through the API, dated when it happened."""

@@ -54,11 +54,7 @@ class TestPurchaseReconciliation(ReconciliationCase):
             )
         )
         order.button_confirm()
-        order.flush_recordset()
-        self.env.cr.execute(
-            "UPDATE purchase_order SET date_approve = now() - interval '1 day' WHERE id = %s", [order.id]
-        )
-        order.invalidate_recordset(["date_approve"])
+        self.backdate(order, "date_approve")
         return order
 
     def receive(self, line, quantity):
