@@ -4,14 +4,17 @@ import configparser
 import json
 import threading
 import time
-import uuid
+from datetime import datetime, timezone
 
 import psycopg2
 import pytest
 import requests
 
+from simulators.mfgsim.client import cloud_event
+
 API = "/api/mfg/v1"
 TYPE = "mfg.integration.code_mapping.reported.v1"
+EVENT_TIME = datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)
 
 SETUP = """
 import json, uuid
@@ -51,17 +54,8 @@ def session(external_system):
 
 
 def make_event(external_code="BB-1", odoo_code="BB-WIDGET", **extra):
-    return dict(
-        {
-            "specversion": "1.0",
-            "id": str(uuid.uuid4()),
-            "source": "urn:mes:black-box",
-            "type": TYPE,
-            "time": "2024-05-01T10:00:00Z",
-            "data": {"kind": "product", "external_code": external_code, "odoo_code": odoo_code},
-        },
-        **extra,
-    )
+    data = {"kind": "product", "external_code": external_code, "odoo_code": odoo_code}
+    return dict(cloud_event(TYPE, data, "urn:mes:black-box", EVENT_TIME), **extra)
 
 
 def pg_connect(odoo_server):

@@ -6,14 +6,15 @@ Cases: MAX_EXAMPLES per inbound type plus BATCH_EXAMPLES batches (at least 1,000
 counted by test_hostile_case_count)."""
 
 import json
-import uuid
 
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .test_api_blackbox import API
+from simulators.mfgsim.client import cloud_event
+
+from .test_api_blackbox import API, EVENT_TIME
 
 MAX_EXAMPLES = 80  # per inbound type
 BATCH_EXAMPLES = 60
@@ -111,14 +112,7 @@ def hostile_data(draw, schema):
 
 @st.composite
 def hostile_event(draw, event_type, schema):
-    event = {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": "urn:mes:fuzz",
-        "type": event_type,
-        "time": "2024-05-01T10:00:00Z",
-        "data": draw(hostile_data(schema)),
-    }
+    event = cloud_event(event_type, draw(hostile_data(schema)), "urn:mes:fuzz", EVENT_TIME)
     spoiled = draw(st.sampled_from([None, None, None, "id", "source", "subject", "time", "correlationid"]))
     if spoiled:
         event[spoiled] = draw(hostile)

@@ -3,8 +3,11 @@ reason carrying a line break and a fake log record; the real server's log keeps 
 
 import json
 import uuid
+from datetime import datetime, timezone
 
 import requests
+
+from simulators.mfgsim.client import cloud_event
 
 API = "/api/mfg/v1"
 
@@ -37,14 +40,9 @@ def test_a_reason_with_line_breaks_stays_on_one_log_line(odoo_server):
     output = odoo_server.odoo_shell(SETUP.format(tag=tag))
     setup = json.loads(output.split("RESULT", 1)[1])
     reason = f"Recall {tag}\n2030-01-05 09:30:00,000 4242 {FORGED}\r"
-    event = {
-        "specversion": "1.0",
-        "id": f"qms-{tag}",
-        "source": "urn:qms:blackbox",
-        "type": "mfg.quality.hold_requested.v1",
-        "time": "2030-01-05T09:30:00Z",
-        "data": {"lot": f"R-{tag}", "material": f"RES-{tag}", "reason": reason, "occurred_at": "2030-01-05T09:30:00Z"},
-    }
+    data = {"lot": f"R-{tag}", "material": f"RES-{tag}", "reason": reason, "occurred_at": "2030-01-05T09:30:00Z"}
+    occurred = datetime(2030, 1, 5, 9, 30, tzinfo=timezone.utc)
+    event = cloud_event("mfg.quality.hold_requested.v1", data, "urn:qms:blackbox", occurred, event_id=f"qms-{tag}")
     response = requests.post(
         odoo_server.url(f"{API}/events"),
         json=event,

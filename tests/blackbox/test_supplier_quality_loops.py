@@ -5,11 +5,13 @@ rights), their API keys and HTTP; Odoo's events arrive signed at their own recei
 import json
 import time
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 import requests
 from standardwebhooks.webhooks import Webhook
 
+from simulators.mfgsim.client import cloud_event
 from simulators.mfgsim.scripted_receiver import Receiver
 
 API = "/api/mfg/v1"
@@ -139,14 +141,7 @@ def loops(odoo_server):
 
 
 def post(odoo_server, key, event_type, data, source):
-    event = {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": source,
-        "type": event_type,
-        "time": "2030-01-05T10:00:00Z",
-        "data": data,
-    }
+    event = cloud_event(event_type, data, source, datetime(2030, 1, 5, 10, 0, tzinfo=timezone.utc))
     return requests.post(
         odoo_server.url(f"{API}/events"),
         data=json.dumps(event),
