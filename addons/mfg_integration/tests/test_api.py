@@ -12,8 +12,10 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from simulators.mfgsim.client import cloud_event
+
 from ..lib import payload, signing
-from .common import make_api_key
+from .common import EVENT_TIME, make_api_key
 
 API = "/api/mfg/v1"
 TYPE = "mfg.integration.code_mapping.reported.v1"
@@ -41,14 +43,8 @@ class InboundApiCase(HttpCase):
         return system, user, make_api_key(self.env, user, "mes")
 
     def event(self, event_id=None, **data):
-        return {
-            "specversion": "1.0",
-            "id": event_id or str(uuid.uuid4()),
-            "source": "urn:mes:line-1",
-            "type": TYPE,
-            "time": "2024-05-01T10:00:00Z",
-            "data": dict({"kind": "product", "external_code": "MES-WID", "odoo_code": "WID-1"}, **data),
-        }
+        data = dict({"kind": "product", "external_code": "MES-WID", "odoo_code": "WID-1"}, **data)
+        return cloud_event(TYPE, data, "urn:mes:line-1", EVENT_TIME, event_id)
 
     def post(self, body, path="/events", key=None, headers=None, raw=None, content_type="application/cloudevents+json"):
         all_headers = {"Authorization": f"Bearer {key or self.key}", "Content-Type": content_type}

@@ -2,7 +2,6 @@
 company walls around every configuration record, secrets shown once."""
 
 import json
-import uuid
 import xmlrpc.client
 from datetime import timedelta
 
@@ -10,8 +9,10 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from simulators.mfgsim.client import cloud_event
+
 from ..models.res_users_apikeys import GLOBAL_KEYS_PARAM, MONITORING_SCOPE
-from .common import IntegrationFixtures, make_api_key
+from .common import EVENT_TIME, IntegrationFixtures, make_api_key
 
 API = "/api/mfg/v1"
 CODE_MAPPING = "mfg.integration.code_mapping.reported.v1"
@@ -28,14 +29,8 @@ class TestIntegrationKeys(HttpCase, IntegrationFixtures):
         self.env["product.product"].create({"name": "Widget", "default_code": "WID-1"})
 
     def post(self, key):
-        event = {
-            "specversion": "1.0",
-            "id": str(uuid.uuid4()),
-            "source": "urn:mes:1",
-            "type": CODE_MAPPING,
-            "time": "2026-11-22T10:00:00Z",
-            "data": {"kind": "product", "external_code": "ART-1", "odoo_code": "WID-1"},
-        }
+        data = {"kind": "product", "external_code": "ART-1", "odoo_code": "WID-1"}
+        event = cloud_event(CODE_MAPPING, data, "urn:mes:1", EVENT_TIME)
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/cloudevents+json"}
         return self.url_open(f"{API}/events", data=json.dumps(event), headers=headers)
 

@@ -13,7 +13,9 @@ from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import ChromeBrowser
 
-from odoo.addons.mfg_integration.tests.common import make_api_key
+from odoo.addons.mfg_integration.tests.common import EVENT_TIME, make_api_key
+
+from simulators.mfgsim.client import cloud_event
 
 from .common import MonitoringFixtures
 
@@ -49,15 +51,8 @@ class TestSupportTour(HttpCase, MonitoringFixtures):
 
     def post_failing_event(self):
         """The MES reports a code mapping for a product code Odoo does not know: a dead letter."""
-        event = {
-            "specversion": "1.0",
-            "id": str(uuid.uuid4()),
-            "source": "urn:mes:assembly-hall",
-            "type": CODE_MAPPING_TYPE,
-            "subject": "MES-WID",
-            "time": "2024-05-01T10:00:00Z",
-            "data": {"kind": "product", "external_code": "MES-WID", "odoo_code": "NOPE-1"},
-        }
+        data = {"kind": "product", "external_code": "MES-WID", "odoo_code": "NOPE-1"}
+        event = dict(cloud_event(CODE_MAPPING_TYPE, data, "urn:mes:assembly-hall", EVENT_TIME), subject="MES-WID")
         response = self.url_open(
             "/api/mfg/v1/events",
             data=json.dumps(event),
