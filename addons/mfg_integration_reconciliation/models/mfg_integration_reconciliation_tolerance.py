@@ -9,6 +9,8 @@ class MfgIntegrationReconciliationTolerance(models.Model):
 
     _name = "mfg.integration.reconciliation.tolerance"
     _description = "Reconciliation Tolerance"
+    # Company-owned configuration, as the core's: a manager cannot move a tolerance into a company he cannot access.
+    _inherit = ["mfg.integration.company.mixin"]
     _order = "company_id, categ_id, uom_id"
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)

@@ -52,6 +52,14 @@ class TestReconciliationAccess(ReconciliationCase):
             self.env["mfg.integration.reconciliation.page"],
         )
 
+    def test_manager_cannot_move_a_tolerance_into_another_company(self):
+        elsewhere = self.env["res.company"].create({"name": f"Elsewhere {self.tag}"})
+        Tolerance = self.env["mfg.integration.reconciliation.tolerance"].with_user(self.manager)
+        tolerance = Tolerance.create({"categ_id": self.bolt.categ_id.id, "percent": 5})
+        with self.assertRaises(AccessError):
+            tolerance.write({"company_id": elsewhere.id})
+        self.assertEqual(tolerance.company_id, self.env.company)
+
     def test_technical_user_has_no_access_to_reconciliations(self):
         bot = self.env["res.users"].search([("mfg_system_id", "=", self.wms.id)])
         run = self.run_of(self.assertProcessed(self.stock_snapshot([], self.hours_ago(1))))
