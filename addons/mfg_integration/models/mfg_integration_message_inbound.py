@@ -228,7 +228,7 @@ class MfgIntegrationMessage(models.Model):
         if run_async:
             self.env.ref("mfg_integration.ir_cron_process_inbound").sudo()._trigger()
             return inbox.accepted(message.id)
-        _claimed_by_this_request().add(message.id)  # stored by this very request
+        _claimed_by_this_request(self.env.cr).add(message.id)  # stored by this very request
         return self._inbound_apply_message(message)
 
     @api.model
@@ -391,7 +391,7 @@ class MfgIntegrationMessage(models.Model):
             self.state == "in_progress"
             and self.claimed_until
             and self.claimed_until > fields.Datetime.now()
-            and self.id not in _claimed_by_this_request()
+            and self.id not in _claimed_by_this_request(self.env.cr)
         )
 
     def _inbound_to_apply(self):
@@ -410,7 +410,7 @@ class MfgIntegrationMessage(models.Model):
         Only the request that stored the message waits for its row lock (a re-post may
         hold it for a moment); a re-post never waits: it answers 409 or the outcome.
         """
-        claimed = _claimed_by_this_request()
+        claimed = _claimed_by_this_request(self.env.cr)
         if message.id in claimed:
             message._inbound_lock(wait=True)
         else:
@@ -881,15 +881,15 @@ class MfgIntegrationMessage(models.Model):
         return self.action_inbound_reprocess()
 
 
-def _claimed_by_this_request():
-    """Messages this HTTP request already claimed (Odoo may re-run a request after a
-    serialization failure; the re-run must not answer 409 to itself)."""
+def _claimed_by_this_request(cr):
+    """Messages this request (or, outside HTTP, e.g. a broker consumer, this cursor) already
+    claimed: Odoo may re-run a request after a serialization failure, and the re-run must not
+    answer 409 to itself."""
     from odoo.http import request
 
-    if not request:
-        return set()
-    claimed = getattr(request, "_mfg_inbound_claimed", None)
+    holder = request or cr
+    claimed = getattr(holder, "_mfg_inbound_claimed", None)
     if claimed is None:
         claimed = set()
-        request._mfg_inbound_claimed = claimed
+        holder._mfg_inbound_claimed = claimed
     return claimed
