@@ -2,7 +2,7 @@
     "name": "Manufacturing Integration Hub",
     "summary": "Transactional outbox, signed webhooks, inbound REST API and "
     "replay for MES, WMS, supplier and quality systems",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Manufacturing/Integration",
     "author": "Manufacturing Integration Hub contributors",
     "website": "https://github.com/mfg-integration-hub/mfg-integration-hub",

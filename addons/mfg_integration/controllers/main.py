@@ -4,7 +4,8 @@ Authentication is ``auth='mfg_api'`` (models/ir_http.py): a Bearer API key of
 scope ``mfg_integration`` of the system's technical user, made with the system
 form's New API Key. Auth errors are turned into problem+json by ``ir.http._handle_error``
 (models/ir_http.py). The pipeline itself lives on mfg.integration.message
-(models/mfg_integration_message_inbound.py); this controller parses HTTP.
+(models/mfg_integration_message_inbound.py) and returns transport-neutral results (lib/inbox.py);
+this controller parses HTTP and answers every result through lib/http_answer.py.
 """
 
 import json
@@ -16,9 +17,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from odoo import _, http
 from odoo.http import request
 
-from ..lib import openapi, payload, problem, signing
+from ..lib import http_answer, inbox, openapi, payload, signing
 from ..models.mfg_integration_event_type import SCHEMA_PATH
-from ..models.mfg_integration_message_inbound import Outcome, problem_outcome
 
 _logger = logging.getLogger(__name__)
 
@@ -56,22 +56,26 @@ def method_not_allowed(*allowed):
     monitoring routes: a route restricted with ``methods=`` would answer werkzeug's HTML 405)."""
     if request.httprequest.method in allowed:
         return None
-    return _respond(
-        problem_outcome(
-            405,
-            _("Method not allowed"),
-            _("Use %(methods)s on this URL.", methods=", ".join(allowed)),
-            slug="method-not-allowed",
-            headers={"Allow": ", ".join(allowed)},
-        )
+    refusal = inbox.refusal(
+        inbox.METHOD_NOT_ALLOWED,
+        _("Method not allowed"),
+        _("Use %(methods)s on this URL.", methods=", ".join(allowed)),
+        slug="method-not-allowed",
     )
+    return _respond(refusal, {"Allow": ", ".join(allowed)})
 
 
-def _respond(outcome):
-    content_type = problem.CONTENT_TYPE if outcome.status >= 400 else "application/json"
-    headers = {"Content-Type": content_type, "Cache-Control": "no-store"}
-    headers.update({k: v for k, v in outcome.headers.items() if k.lower() != "content-type"})
-    return request.make_response(json.dumps(outcome.body), headers=list(headers.items()), status=outcome.status)
+def _respond(result, extra_headers=None):
+    """The HTTP response of an inbox result (``extra_headers``: what only HTTP says, e.g. Allow)."""
+    status, headers, body = http_answer.http_answer(result)
+    headers.update(extra_headers or {})
+    return request.make_response(json.dumps(body), headers=list(headers.items()), status=status)
+
+
+def _respond_document(document, status=200):
+    """A JSON document that is no event's result (status, OpenAPI, resync pages, batch results)."""
+    headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+    return request.make_response(json.dumps(document), headers=headers, status=status)
 
 
 class MfgIntegrationApi(http.Controller):
@@ -81,20 +85,20 @@ class MfgIntegrationApi(http.Controller):
         return request.env["mfg.integration.message"]
 
     def _authorized_system(self):
-        """(system, None) or (None, problem outcome): linked system and rate limit."""
+        """(system, None) or (None, refusal): linked system and rate limit."""
         Message = self._messages()
         system = Message._inbound_system()
         if not system:
-            return None, problem_outcome(
-                403,
+            return None, inbox.refusal(
+                inbox.FORBIDDEN,
                 _("No system"),
                 _("The API key's user is not linked to an active external system."),
                 slug="no-system",
             )
         wait = Message._inbound_rate_check(system)
         if wait:
-            return None, problem_outcome(
-                429,
+            return None, inbox.refusal(
+                inbox.RATE_LIMITED,
                 _("Too many requests"),
                 _(
                     "System %(system)s may send %(limit)s requests per minute.",
@@ -102,23 +106,23 @@ class MfgIntegrationApi(http.Controller):
                     limit=system.rate_limit_per_minute,
                 ),
                 slug="rate-limited",
-                headers={"Retry-After": str(wait)},
+                retry_after=wait,
             )
         return system, None
 
     def _read_json(self, system, accepted_types):
-        """(parsed body, None) or (None, problem outcome): type, size, signature, JSON."""
+        """(parsed body, None) or (None, refusal): type, size, signature, JSON."""
         httprequest = request.httprequest
         if httprequest.mimetype not in accepted_types:
-            return None, problem_outcome(
-                415,
+            return None, inbox.refusal(
+                inbox.UNSUPPORTED_MEDIA_TYPE,
                 _("Unsupported media type"),
                 _("Send the body as %(types)s.", types=" or ".join(accepted_types)),
                 slug="unsupported-media-type",
             )
         limit = system.max_body_bytes
-        too_large = problem_outcome(
-            413,
+        too_large = inbox.refusal(
+            inbox.TOO_LARGE,
             _("Body too large"),
             _("The body exceeds %(limit)s bytes.", limit=limit),
             slug="body-too-large",
@@ -136,8 +140,8 @@ class MfgIntegrationApi(http.Controller):
             try:
                 signing.verify(system._inbound_secrets(), httprequest.headers, body)
             except signing.SignatureError as error:
-                return None, problem_outcome(
-                    401,
+                return None, inbox.refusal(
+                    inbox.UNAUTHENTICATED,
                     _("Invalid signature"),
                     _("The webhook signature is missing, invalid or stale: %(error)s", error=error),
                     slug="invalid-signature",
@@ -145,8 +149,11 @@ class MfgIntegrationApi(http.Controller):
         try:
             return json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float), None
         except (ValueError, RecursionError) as error:
-            return None, problem_outcome(
-                400, _("Malformed JSON"), _("The body is not valid JSON: %(error)s", error=error), slug="malformed-json"
+            return None, inbox.refusal(
+                inbox.MALFORMED,
+                _("Malformed JSON"),
+                _("The body is not valid JSON: %(error)s", error=error),
+                slug="malformed-json",
             )
 
     def _prefers_async(self):
@@ -160,12 +167,12 @@ class MfgIntegrationApi(http.Controller):
         response = method_not_allowed("POST")
         if response:
             return response
-        system, outcome = self._authorized_system()
-        if outcome:
-            return _respond(outcome)
-        event, outcome = self._read_json(system, EVENT_TYPES)
-        if outcome:
-            return _respond(outcome)
+        system, refusal = self._authorized_system()
+        if refusal:
+            return _respond(refusal)
+        event, refusal = self._read_json(system, EVENT_TYPES)
+        if refusal:
+            return _respond(refusal)
         key = request.httprequest.headers.get("Idempotency-Key") or None
         if system.require_inbound_signature and key is not None:
             # The signature covers the body (its CloudEvents id) and webhook-id, not this header:
@@ -173,8 +180,8 @@ class MfgIntegrationApi(http.Controller):
             signed_ids = (request.httprequest.headers.get(signing.HEADER_ID), _storable_id(event))
             if key not in signed_ids:
                 return _respond(
-                    problem_outcome(
-                        422,
+                    inbox.refusal(
+                        inbox.REFUSED,
                         _("Idempotency key not signed"),
                         _("A signed event is identified by its id: send no Idempotency-Key or the event's id."),
                         slug="idempotency-key-not-signed",
@@ -183,31 +190,30 @@ class MfgIntegrationApi(http.Controller):
             key = None
         if key is not None and (len(key) > 200 or "\x00" in key):
             return _respond(
-                problem_outcome(
-                    422,
+                inbox.refusal(
+                    inbox.REFUSED,
                     _("Invalid idempotency key"),
                     _("Idempotency-Key is limited to 200 characters."),
                     slug="invalid-idempotency-key",
                 )
             )
-        outcome = self._messages()._inbound_receive(system, event, key, self._prefers_async())
-        return _respond(outcome)
+        return _respond(self._messages()._inbound_receive(system, event, key, self._prefers_async()))
 
     @http.route(f"{API}/events/batch", type="http", auth="mfg_api", csrf=False, save_session=False)
     def post_event_batch(self, **_kwargs):
         response = method_not_allowed("POST")
         if response:
             return response
-        system, outcome = self._authorized_system()
-        if outcome:
-            return _respond(outcome)
-        events, outcome = self._read_json(system, BATCH_TYPES)
-        if outcome:
-            return _respond(outcome)
+        system, refusal = self._authorized_system()
+        if refusal:
+            return _respond(refusal)
+        events, refusal = self._read_json(system, BATCH_TYPES)
+        if refusal:
+            return _respond(refusal)
         if not isinstance(events, list) or len(events) > openapi.MAX_BATCH:
             return _respond(
-                problem_outcome(
-                    422,
+                inbox.refusal(
+                    inbox.REFUSED,
                     _("Invalid batch"),
                     _("The body must be a JSON array of at most %(max)s events.", max=openapi.MAX_BATCH),
                     slug="invalid-batch",
@@ -216,37 +222,41 @@ class MfgIntegrationApi(http.Controller):
         prefer_async = self._prefers_async()
         results = []
         for index, event in enumerate(events):
-            outcome = self._messages()._inbound_receive(system, event, None, prefer_async)
+            result = self._messages()._inbound_receive(system, event, None, prefer_async)
             # Each event stands alone: commit its outcome before the next one.
             request.env.cr.commit()
+            status, _headers, body = http_answer.http_answer(result)
             results.append(
-                {
-                    "index": index,
-                    "id": _storable_id(event),
-                    "status": outcome.status,
-                    "replayed": outcome.replayed,
-                    "body": outcome.body,
-                }
+                {"index": index, "id": _storable_id(event), "status": status, "replayed": result.replayed, "body": body}
             )
-        return _respond(Outcome(207, {"results": results}))
+        return _respond_document({"results": results}, status=207)
 
     @http.route(f"{API}/messages/<int:message_id>", type="http", auth="mfg_api", csrf=False, save_session=False)
     def get_message(self, message_id, **_kwargs):
         response = method_not_allowed("GET", "HEAD")
         if response:
             return response
-        system, outcome = self._authorized_system()
-        if outcome:
-            return _respond(outcome)
+        system, refusal = self._authorized_system()
+        if refusal:
+            return _respond(refusal)
         # sudo: restricted right below to an inbound message of the caller's own system.
         message = self._messages().sudo().browse(message_id).exists()
         if not message or message.direction != "inbound" or message.system_id != system:
             return _respond(
-                problem_outcome(
-                    404, _("Not found"), _("No message %(id)s from your system.", id=message_id), slug="not-found"
+                inbox.refusal(
+                    inbox.NOT_FOUND,
+                    _("Not found"),
+                    _("No message %(id)s from your system.", id=message_id),
+                    slug="not-found",
                 )
             )
-        return _respond(Outcome(200, message._inbound_status_document()))
+        document = message._inbound_status_document()
+        # The outcome as this API answers it (what a re-post of the event gets).
+        document = {
+            ("http_status" if key == "outcome" else key): (http_answer.status_of(value) if key == "outcome" else value)
+            for key, value in document.items()
+        }
+        return _respond_document(document)
 
     @http.route(f"{API}/openapi.json", type="http", auth="public", csrf=False, save_session=False, readonly=True)
     def openapi_document(self, **_kwargs):
@@ -275,7 +285,7 @@ class MfgIntegrationApi(http.Controller):
             ],
             resync=self._resync_resources(),
         )
-        return _respond(Outcome(200, document))
+        return _respond_document(document)
 
     def _resync_resources(self):
         """The resync routes domain addons add: [{path, event_type, summary}] (see lib/openapi.py)."""
@@ -295,7 +305,9 @@ class MfgIntegrationApi(http.Controller):
         event_type = request.env["mfg.integration.event.type"].sudo()._get_by_code(code)
         if not event_type:
             return _respond(
-                problem_outcome(404, _("Not found"), _("No event type %(code)s.", code=code), slug="not-found")
+                inbox.refusal(
+                    inbox.NOT_FOUND, _("Not found"), _("No event type %(code)s.", code=code), slug="not-found"
+                )
             )
         schema = dict(event_type.parsed_schema(), **{"$id": event_type.dataschema_uri()})
         body = payload.canonical_json(schema)

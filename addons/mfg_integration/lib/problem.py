@@ -7,7 +7,7 @@ TYPE_PREFIX = "urn:mfg-integration:problem:"
 
 
 def problem(
-    status: int,
+    status: int | None,
     title: str,
     detail: str | None = None,
     *,
@@ -16,7 +16,10 @@ def problem(
     errors: list | None = None,
     **extensions: Any,
 ) -> dict:
-    """A problem details object; None values are left out (RFC 9457 members are all optional)."""
+    """A problem details object; None values are left out (RFC 9457 members are all optional).
+
+    ``status`` None: a transport-neutral document (the inbox's refusals), whose transport sets it
+    (``with_status``)."""
     if "type" in extensions:
         raise TypeError("pass slug= to set a problem's type")
     body = {
@@ -30,3 +33,17 @@ def problem(
         **extensions,
     }
     return {key: value for key, value in body.items() if value is not None}
+
+
+def with_status(body: dict, status: int) -> dict:
+    """``body`` (a problem document) with its ``status`` member set, placed after ``title`` as
+    problem() places it."""
+    result = {}
+    for key, value in body.items():
+        if key != "status":
+            result[key] = value
+        if key == "title":
+            result["status"] = status
+    if "status" not in result:
+        result["status"] = status
+    return result

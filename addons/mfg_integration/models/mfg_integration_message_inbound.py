@@ -26,7 +26,6 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import psycopg2
@@ -38,7 +37,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..exceptions import MfgConfigurationError
-from ..lib import cloudevents, payload, problem, ratelimit
+from ..lib import cloudevents, inbox, payload, ratelimit, timeconv
 
 _logger = logging.getLogger(__name__)
 
@@ -56,12 +55,8 @@ STATUS_NAMES = {
     "cancelled": "ignored",
 }
 
-
-# Outcomes after which a re-post of the same event answers the stored outcome: the event
-# was applied, or refused for a reason that lies in the event itself. Any other failure
-# (403 missing right, 5xx, configuration) is applied again when the sender re-posts it.
-FINAL_FAILURES = (422,)
-WAITING = 424
+# A re-post of an event that still waits for an earlier message: when to try again (seconds).
+WAITING_RETRY_AFTER = 60
 # Longest correlation or causation id kept (like the event id, they are indexed).
 MAX_ID_LENGTH = cloudevents.MAX_ID_LENGTH
 # Deeper JSON than this is no business event (and would exhaust recursion further on).
@@ -71,42 +66,11 @@ EVIDENCE_FIELDS = frozenset(
     {
         "payload", "payload_sha256", "original_payload", "sender_user_id", "system_id", "endpoint_id",
         "company_id", "event_type_id", "direction", "event_id", "idempotency_key", "state", "subject",
-        "correlation_id", "causation_id", "response_status", "response_body", "result_json", "last_error",
+        "correlation_id", "causation_id", "result_kind", "response_body", "result_json", "last_error",
         "last_http_status", "error_path", "attempt_count", "res_model", "res_id", "done_at", "order_key",
         "waits_for_id", "claimed_until", "first_attempt_at", "latency_ms",
     }
 )  # fmt: skip
-
-
-@dataclass
-class Outcome:
-    """What the API answers for one event."""
-
-    status: int
-    body: dict
-    headers: dict = field(default_factory=dict)
-    message_id: int = None
-    replayed: bool = False
-    # For support (last error of the message), when the answer must not say it (403, 500).
-    internal_detail: str = None
-    # Name of the technical user the event was applied as (for the chatter).
-    applied_as: str = None
-
-    @property
-    def is_problem(self):
-        return self.status >= 400
-
-
-def problem_outcome(status, title, detail=None, *, slug=None, errors=None, headers=None, **ext):
-    body = problem.problem(status, title, detail, slug=slug, errors=errors, **ext)
-    return Outcome(status, body, dict(headers or {}))
-
-
-def internal_error_outcome(incident):
-    """A 500 that says nothing but the incident id logged beside the traceback."""
-    return problem_outcome(
-        500, "Internal error", f"Internal error, incident {incident}.", slug="internal-error", incident=incident
-    )
 
 
 class MfgIntegrationMessage(models.Model):
@@ -125,8 +89,20 @@ class MfgIntegrationMessage(models.Model):
         compute="_compute_original_payload_pretty", string="Original Payload (formatted)"
     )
     result_json = fields.Text(string="Result", readonly=True, help="Inbound: records created or changed.")
-    response_status = fields.Integer(
-        string="Response Status", readonly=True, help="Inbound: HTTP status of the current outcome."
+    result_kind = fields.Selection(
+        [
+            (inbox.PROCESSED, "Processed"),
+            (inbox.ACCEPTED, "Accepted, to Be Applied"),
+            (inbox.WAITING, "Waits for an Earlier Message"),
+            (inbox.REFUSED, "Refused (Invalid Event or Business Error)"),
+            (inbox.FORBIDDEN, "Forbidden (Missing Right)"),
+            (inbox.UNAVAILABLE, "Unavailable (Configuration)"),
+            (inbox.FAILED, "Internal Error"),
+        ],
+        string="Outcome",
+        readonly=True,
+        help="Inbound: the current outcome, what a re-post of the event answers (the REST API: 200, 202, "
+        "424, 422, 403, 503 and 500 in this order).",
     )
     response_body = fields.Text(readonly=True, help="Inbound: JSON body of the current outcome.")
     error_path = fields.Char(readonly=True, help="Inbound: where in the event the last error points.")
@@ -225,10 +201,11 @@ class MfgIntegrationMessage(models.Model):
 
     @api.model
     def _inbound_receive(self, system, event, idempotency_key=None, prefer_async=False):
-        """Check, store and apply (or queue) one received event; returns an Outcome."""
-        outcome = self._inbound_check(system, event)
-        if outcome:
-            return outcome
+        """Check, store and apply (or queue) one received event; returns an ``InboxResult``
+        (``lib/inbox.py``), which the transport that received the event turns into its answer."""
+        refused = self._inbound_check(system, event)
+        if refused:
+            return refused
         event_type = self.env["mfg.integration.event.type"].sudo()._get_by_code(event["type"], "inbound")
         key = idempotency_key or event["id"]
         text = payload.canonical_json(event)
@@ -240,8 +217,8 @@ class MfgIntegrationMessage(models.Model):
         message = self.sudo().browse(message_id)
         if not created:
             if message.payload_sha256 != digest:
-                return problem_outcome(
-                    422,
+                return inbox.refusal(
+                    inbox.REFUSED,
                     _("Idempotency key reused"),
                     _("Idempotency key %(key)s was already used with a different payload.", key=key),
                     slug="idempotency-key-reused",
@@ -250,16 +227,16 @@ class MfgIntegrationMessage(models.Model):
             return self._inbound_apply_message(message)
         if run_async:
             self.env.ref("mfg_integration.ir_cron_process_inbound").sudo()._trigger()
-            return Outcome(message.response_status, json.loads(message.response_body), message_id=message.id)
-        _claimed_by_this_request().add(message.id)  # stored by this very request
+            return inbox.accepted(message.id)
+        _claimed_by_this_request(self.env.cr).add(message.id)  # stored by this very request
         return self._inbound_apply_message(message)
 
     @api.model
     def _inbound_check(self, system, event):
         """The problem with a received event before it is stored, or None."""
         if not isinstance(event, dict):
-            return problem_outcome(
-                422,
+            return inbox.refusal(
+                inbox.REFUSED,
                 _("Invalid event"),
                 _("The body must be one CloudEvents 1.0 event (a JSON object)."),
                 slug="invalid-event",
@@ -268,8 +245,8 @@ class MfgIntegrationMessage(models.Model):
         hostile = payload.unstorable(event, MAX_DEPTH)
         if hostile:
             path, reason = hostile
-            return problem_outcome(
-                422,
+            return inbox.refusal(
+                inbox.REFUSED,
                 _("Invalid event"),
                 _("The event holds a value that cannot be stored: %(reason)s.", reason=reason),
                 slug="invalid-event",
@@ -282,8 +259,8 @@ class MfgIntegrationMessage(models.Model):
             if isinstance(event.get(name), str) and len(event[name]) > MAX_ID_LENGTH:
                 errors.append({"path": f"/{name}", "message": f"longer than {MAX_ID_LENGTH} characters"})
         if errors:
-            return problem_outcome(
-                422,
+            return inbox.refusal(
+                inbox.REFUSED,
                 _("Invalid event"),
                 _("The event is not a valid CloudEvents 1.0 event."),
                 slug="invalid-event",
@@ -292,24 +269,24 @@ class MfgIntegrationMessage(models.Model):
         # sudo: the catalog is configuration, readable by every sender.
         event_type = self.env["mfg.integration.event.type"].sudo()._get_by_code(event["type"], "inbound")
         if not event_type:
-            return problem_outcome(
-                422,
+            return inbox.refusal(
+                inbox.REFUSED,
                 _("Unknown event type"),
                 _("%(type)s is not a known inbound event type.", type=event["type"]),
                 slug="unknown-event-type",
                 errors=[{"path": "/type", "message": _("unknown inbound event type")}],
             )
         if event_type not in system.sudo().inbound_event_type_ids:
-            return problem_outcome(
-                403,
+            return inbox.refusal(
+                inbox.FORBIDDEN,
                 _("Event type not allowed"),
                 _("System %(system)s may not send %(type)s.", system=system.code, type=event_type.code),
                 slug="event-type-not-allowed",
             )
         errors = event_type.schema_errors(event["data"], prefix="/data")
         if errors:
-            return problem_outcome(
-                422,
+            return inbox.refusal(
+                inbox.REFUSED,
                 _("Schema violation"),
                 _("The event's data does not match the schema of %(type)s.", type=event_type.code),
                 slug="schema-violation",
@@ -382,12 +359,8 @@ class MfgIntegrationMessage(models.Model):
                     )
                 message = Message.create(vals)
                 if run_async:
-                    message.write(
-                        {
-                            "response_status": 202,
-                            "response_body": json.dumps({"message_id": message.id, "status": "pending"}),
-                        }
-                    )
+                    queued = inbox.accepted(message.id)
+                    message.write({"result_kind": queued.kind, "response_body": json.dumps(queued.body)})
                 message_id, created = message.id, True
         self.env.cr.commit()
         return message_id, created
@@ -418,7 +391,7 @@ class MfgIntegrationMessage(models.Model):
             self.state == "in_progress"
             and self.claimed_until
             and self.claimed_until > fields.Datetime.now()
-            and self.id not in _claimed_by_this_request()
+            and self.id not in _claimed_by_this_request(self.env.cr)
         )
 
     def _inbound_to_apply(self):
@@ -427,7 +400,7 @@ class MfgIntegrationMessage(models.Model):
         if self.state == "in_progress":
             return not self._inbound_in_progress_elsewhere()
         if self.state == "dead":
-            return self.response_status not in FINAL_FAILURES
+            return self.result_kind not in inbox.FINAL_KINDS
         return False
 
     @api.model
@@ -437,7 +410,7 @@ class MfgIntegrationMessage(models.Model):
         Only the request that stored the message waits for its row lock (a re-post may
         hold it for a moment); a re-post never waits: it answers 409 or the outcome.
         """
-        claimed = _claimed_by_this_request()
+        claimed = _claimed_by_this_request(self.env.cr)
         if message.id in claimed:
             message._inbound_lock(wait=True)
         else:
@@ -445,12 +418,12 @@ class MfgIntegrationMessage(models.Model):
             if message._inbound_to_apply() and message._inbound_lock():
                 claimed.add(message.id)
         if message._inbound_in_progress_elsewhere():
-            return problem_outcome(
-                409,
+            return inbox.refusal(
+                inbox.IN_PROGRESS,
                 self.env._("Request in progress"),
                 self.env._("Another request with the same idempotency key is being applied; retry later."),
                 slug="request-in-progress",
-                headers={"Retry-After": "1"},
+                retry_after=1,
                 message_id=message.id,
             )
         if message.id not in claimed or not message._inbound_to_apply():
@@ -489,24 +462,24 @@ class MfgIntegrationMessage(models.Model):
 
     def _inbound_apply_in_order(self):
         """Apply this message as its system's technical user, then the messages of the same
-        subject that waited for it, in order, as long as they succeed. Returns its Outcome."""
+        subject that waited for it, in order, as long as they succeed. Returns its InboxResult."""
         self.ensure_one()
         try:
             message = self._inbound_technical_env()
         except UserError as error:
-            outcome = problem_outcome(
-                503,
+            outcome = inbox.refusal(
+                inbox.UNAVAILABLE,
                 self.env._("Not configured"),
                 self.env._("The system cannot apply events now."),
                 slug="configuration-error",
+                message_id=self.id,
             )
             outcome.internal_detail = error.args[0]
-            outcome.message_id = outcome.body["message_id"] = self.id
             self.sudo()._inbound_finish(outcome, None, fields.Datetime.now(), 0)
             return outcome
         outcome = message._inbound_apply()
         outcome.applied_as = message.env.user.name
-        if outcome.status < 400:
+        if outcome.ok:
             message._inbound_release_waiting()
         return outcome
 
@@ -532,7 +505,7 @@ class MfgIntegrationMessage(models.Model):
                 outcome = message._inbound_technical_env()._inbound_apply()
             except UserError:
                 return  # the system lost its technical user: the cron tries again later
-            if outcome.status >= 400:
+            if not outcome.ok:
                 return
 
     def _inbound_blocker(self):
@@ -567,8 +540,8 @@ class MfgIntegrationMessage(models.Model):
         result = None
         blocker = message._inbound_blocker()
         if blocker:
-            outcome = problem_outcome(
-                WAITING,
+            outcome = inbox.refusal(
+                inbox.WAITING,
                 self.env._("Waits for an earlier message"),
                 self.env._(
                     "Message %(id)s about the same subject (%(subject)s) was received earlier and is not "
@@ -578,8 +551,8 @@ class MfgIntegrationMessage(models.Model):
                 ),
                 slug="waits-for-earlier-message",
                 waits_for=blocker.id,
+                message_id=message.id,
             )
-            outcome.message_id = outcome.body["message_id"] = message.id
             message._inbound_finish(outcome, None, now, 0, waits_for=blocker)
             return outcome
         try:
@@ -601,24 +574,26 @@ class MfgIntegrationMessage(models.Model):
                 if result is None:
                     result = {}
                 json.dumps(result)  # refuse a non-serialisable result inside the savepoint
-            outcome = Outcome(200, {"message_id": message.id, "status": "processed", "result": result})
+            outcome = inbox.processed(message.id, result)
         except psycopg2.OperationalError:
             raise  # serialization failure, lock timeout: Odoo retries the whole request
         except MfgConfigurationError as error:
-            outcome = problem_outcome(
-                503,
+            outcome = inbox.refusal(
+                inbox.UNAVAILABLE,
                 self.env._("Not configured"),
                 self.env._("The event type cannot be applied now."),
                 slug="configuration-error",
+                message_id=message.id,
             )
             outcome.internal_detail = error.args[0]
         except AccessError as error:
             # Odoo's message names the user and its id: kept for support, not answered.
-            outcome = problem_outcome(
-                403,
+            outcome = inbox.refusal(
+                inbox.FORBIDDEN,
                 self.env._("Access denied while applying"),
                 self.env._("The system's technical user lacks an access right needed to apply this event."),
                 slug="access-denied",
+                message_id=message.id,
             )
             outcome.internal_detail = error.args[0]
         except UserError as error:
@@ -626,51 +601,51 @@ class MfgIntegrationMessage(models.Model):
             errors = None
             if path:
                 errors = [{"path": path if path.startswith("/data") else "/data" + path, "message": error.args[0]}]
-            outcome = problem_outcome(
-                422, self.env._("Event cannot be applied"), error.args[0], slug="business-error", errors=errors
+            outcome = inbox.refusal(
+                inbox.REFUSED,
+                self.env._("Event cannot be applied"),
+                error.args[0],
+                slug="business-error",
+                errors=errors,
+                message_id=message.id,
             )
         except Exception:  # any crash is kept on the message for support
             incident = uuid.uuid4().hex
             _logger.exception(
                 "Inbound message %s (%s) failed, incident %s", message.id, event_type.code, incident
             )
-            outcome = internal_error_outcome(incident)
+            outcome = inbox.internal_error(incident, message.id)
             outcome.internal_detail = self.env._(
                 "Internal error, incident %(incident)s: see the server log.", incident=incident
             )
-        outcome.message_id = message.id
-        if outcome.is_problem:
-            outcome.body["message_id"] = message.id
         duration_ms = int((time.monotonic() - started) * 1000)
         message._inbound_finish(outcome, result, now, duration_ms)
         return outcome
 
     def _inbound_finish(self, outcome, result, now, duration_ms, waits_for=None):
-        """Record ``outcome`` as the message's current one (what a re-post answers)."""
+        """Record ``outcome`` (an InboxResult) as the message's current one (what a re-post answers)."""
         message = self.sudo().with_context(tracking_disable=True)
-        error = None
-        if outcome.is_problem:
+        error = path = None
+        if not outcome.ok:
             error = outcome.internal_detail or outcome.body.get("detail") or outcome.body.get("title")
-        path = None
-        if outcome.is_problem and outcome.body.get("errors"):
-            path = outcome.body["errors"][0].get("path")
+            if outcome.body.get("errors"):
+                path = outcome.body["errors"][0].get("path")
         vals = {
             "claimed_until": False,
-            "last_http_status": outcome.status,
             "last_error": error or False,
             "error_path": path or False,
-            "response_status": outcome.status,
+            "result_kind": outcome.kind,
             "response_body": json.dumps(outcome.body),
             "waits_for_id": waits_for.id if waits_for else False,
         }
-        if outcome.status == WAITING:
+        if outcome.kind == inbox.WAITING:
             vals["state"] = "waiting"
             if not message.res_model:
                 vals.update(message._inbound_subject_record(None))  # shown on the order it waits on
             message.write(vals)
             return
         vals.update(attempt_count=message.attempt_count + 1, first_attempt_at=message.first_attempt_at or now)
-        if outcome.status < 400:
+        if outcome.ok:
             end = fields.Datetime.now()
             vals.update(
                 state="done",
@@ -688,11 +663,10 @@ class MfgIntegrationMessage(models.Model):
                 "message_id": message.id,
                 "attempted_at": now,
                 "duration_ms": duration_ms,
-                "http_status": outcome.status,
                 "response_excerpt": payload.excerpt(error or json.dumps(result), 2000),
             }
         )
-        if outcome.status >= 400:
+        if not outcome.ok:
             message._inbound_notify_failure(error)
 
     def _inbound_subject_record(self, result):
@@ -731,27 +705,21 @@ class MfgIntegrationMessage(models.Model):
                 "status": STATUS_NAMES.get(message.state, message.state),
             }
         )
-        headers = {"Idempotent-Replayed": "true"}
-        status = message.response_status or 200
-        if status == WAITING and message.state == "waiting":
-            headers["Retry-After"] = "60"
-        if status >= 400:
-            headers["Content-Type"] = problem.CONTENT_TYPE
-        return Outcome(status, body, headers, message_id=message.id, replayed=True)
+        kind = message.result_kind or inbox.PROCESSED
+        retry_after = WAITING_RETRY_AFTER if kind == inbox.WAITING and message.state == "waiting" else None
+        return inbox.InboxResult(kind, body, message_id=message.id, retry_after=retry_after, replayed=True)
 
     def _inbound_status_document(self):
         """What GET /messages/<id> answers."""
         self.ensure_one()
         message = self.sudo()
-        from ..lib import timeconv
-
         return {
             "message_id": message.id,
             "event_id": message.event_id,
             "type": message.event_type_id.code,
             "status": STATUS_NAMES.get(message.state, message.state),
             "waits_for": message.waits_for_id.id if message.state == "waiting" else None,
-            "http_status": message.response_status or None,
+            "outcome": message.result_kind or None,
             "error": message.last_error or None,
             "result": json.loads(message.result_json) if message.result_json else None,
             "received_at": timeconv.to_rfc3339(message.create_date),
@@ -814,7 +782,8 @@ class MfgIntegrationMessage(models.Model):
 
     def action_inbound_reprocess(self):
         """Apply failed inbound messages again (after master data or mappings were fixed), as
-        their system's technical user in the message's company, then the messages that waited."""
+        their system's technical user in the message's company, then the messages that waited.
+        Returns {message id: outcome kind} of the messages applied."""
         self._check_manager()
         results = {}
         for message in self.filtered(lambda m: m.direction == "inbound" and m.state == "dead"):
@@ -822,10 +791,10 @@ class MfgIntegrationMessage(models.Model):
             if not sudo_message._inbound_lock() or sudo_message.state != "dead":
                 continue  # applied or being applied meanwhile: at most once in total
             outcome = sudo_message._inbound_apply_in_order()
-            results[message.id] = outcome.status
+            results[message.id] = outcome.kind
             sudo_message.invalidate_recordset()
             as_user = outcome.applied_as or "-"
-            if outcome.status < 400:
+            if outcome.ok:
                 body = self.env._(
                     "Reprocessed by %(user)s as %(technical_user)s: processed.",
                     user=self.env.user.name,
@@ -833,10 +802,10 @@ class MfgIntegrationMessage(models.Model):
                 )
             else:
                 body = self.env._(
-                    "Reprocessed by %(user)s as %(technical_user)s: failed again (%(status)s): %(error)s",
+                    "Reprocessed by %(user)s as %(technical_user)s: failed again (%(outcome)s): %(error)s",
                     user=self.env.user.name,
                     technical_user=as_user,
-                    status=outcome.status,
+                    outcome=self._fields["result_kind"].convert_to_export(outcome.kind, self),
                     error=sudo_message.last_error,
                 )
             message.message_post(body=body)
@@ -912,15 +881,15 @@ class MfgIntegrationMessage(models.Model):
         return self.action_inbound_reprocess()
 
 
-def _claimed_by_this_request():
-    """Messages this HTTP request already claimed (Odoo may re-run a request after a
-    serialization failure; the re-run must not answer 409 to itself)."""
+def _claimed_by_this_request(cr):
+    """Messages this request (or, outside HTTP, e.g. a broker consumer, this cursor) already
+    claimed: Odoo may re-run a request after a serialization failure, and the re-run must not
+    answer 409 to itself."""
     from odoo.http import request
 
-    if not request:
-        return set()
-    claimed = getattr(request, "_mfg_inbound_claimed", None)
+    holder = request or cr
+    claimed = getattr(holder, "_mfg_inbound_claimed", None)
     if claimed is None:
         claimed = set()
-        request._mfg_inbound_claimed = claimed
+        holder._mfg_inbound_claimed = claimed
     return claimed

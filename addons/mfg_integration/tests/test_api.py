@@ -100,7 +100,7 @@ class TestInboundEvents(InboundApiCase):
         self.assertEqual(message.sender_user_id, self.user)
         self.assertEqual(message.correlation_id, "corr-42")
         self.assertEqual(message.causation_id, False)
-        self.assertEqual(message.response_status, 200)
+        self.assertEqual(message.result_kind, "processed")
         self.assertEqual(message.attempt_count, 1)
         self.assertEqual(len(message.attempt_ids), 1)
         self.assertEqual(json.loads(message.payload), event)
@@ -419,7 +419,7 @@ class TestInboundSupport(InboundApiCase):
     def test_reprocess_after_fixing_master_data(self):
         message = self.failed_message()
         self.env["product.product"].create({"name": "Widget 2", "default_code": "WID-2"})
-        self.assertEqual(message.action_inbound_reprocess(), {message.id: 200})
+        self.assertEqual(message.action_inbound_reprocess(), {message.id: "processed"})
         self.env.invalidate_all()
         self.assertEqual(message.state, "done")
         self.assertEqual(message.attempt_count, 2)

@@ -101,7 +101,7 @@ class TestReprocessAsTechnicalUser(InboundApiCase):
         )
         self.env["product.product"].create({"name": "Widget 2", "default_code": "WID-2"})
         clicked = message.with_user(manager).with_context(allowed_company_ids=[other.id, self.env.company.id])
-        self.assertEqual(clicked.action_inbound_reprocess(), {message.id: 200})
+        self.assertEqual(clicked.action_inbound_reprocess(), {message.id: "processed"})
         mapping = self.mappings()
         self.assertEqual(mapping.create_uid, self.user, "applied as the technical user, not the clicking admin")
         self.assertEqual(mapping.system_id.company_id, message.company_id)
@@ -115,16 +115,16 @@ class TestReprocessAsTechnicalUser(InboundApiCase):
         message = self.failed_message()
         self.env["product.product"].create({"name": "Widget 2", "default_code": "WID-2"})
         self.user.mfg_system_id = False
-        self.assertEqual(message.action_inbound_reprocess(), {message.id: 503})
+        self.assertEqual(message.action_inbound_reprocess(), {message.id: "unavailable"})
         self.assertFalse(self.mappings(), "not applied as the former sender nor as admin")
         self.assertIn("no active technical user", message.last_error)
-        self.assertIn("failed again (503)", message.message_ids[0].body)
+        self.assertIn("failed again (Unavailable (Configuration))", message.message_ids[0].body)
         # Another active technical user of the same system is used instead.
         second = new_test_user(
             self.env, login="tech-second", groups="base.group_user,mfg_integration.group_mfg_integration_manager"
         )
         second.mfg_system_id = self.system
-        self.assertEqual(message.action_inbound_reprocess(), {message.id: 200})
+        self.assertEqual(message.action_inbound_reprocess(), {message.id: "processed"})
         self.assertEqual(self.mappings().create_uid, second)
 
 

@@ -257,7 +257,7 @@ class TestShopFloorLoop(ShopFloorCase):
         )
         self.cr.commit()
         message = self.env["mfg.integration.message"].browse(unmapped.json()["message_id"])
-        self.assertEqual(message.action_inbound_reprocess(), {message.id: 200})
+        self.assertEqual(message.action_inbound_reprocess(), {message.id: "processed"})
         self.assertEqual(message.action_inbound_reprocess(), {}, "a processed message is not applied again")
         self.cr.commit()
         self.env.invalidate_all()

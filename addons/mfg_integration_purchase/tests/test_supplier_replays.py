@@ -35,7 +35,7 @@ class TestSupplierReplays(SupplierLoopCase):
                 "target_ref": f"product.product,{self.nut.id}",
             }
         )
-        self.assertEqual(message.action_inbound_reprocess(), {message.id: 200})
+        self.assertEqual(message.action_inbound_reprocess(), {message.id: "processed"})
         replay = self.asn("asn-evt-1")
         self.assertEqual(replay.status_code, 200, replay.text)
         self.assertEqual(replay.headers["Idempotent-Replayed"], "true")

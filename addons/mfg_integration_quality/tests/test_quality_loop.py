@@ -426,7 +426,7 @@ class TestQualityLoop(InboundApiMixin, HttpCase):
         self.assertEqual(self.post_event(HOLD, self.hold(), event_id=event_id).status_code, 422)
         message = self.env["mfg.integration.message"].search([("event_id", "=", event_id)])
         lot = self.env["stock.lot"].create({"name": "R-9", "product_id": self.resin.id})
-        self.assertEqual(message.action_inbound_reprocess(), {message.id: 200})
+        self.assertEqual(message.action_inbound_reprocess(), {message.id: "processed"})
         self.assertTrue(lot.mfg_on_hold)
         replay = self.post_event(HOLD, self.hold(), event_id=event_id)
         self.assertEqual(replay.status_code, 200, replay.text)

@@ -7,8 +7,14 @@ stock.picking._mfg_released_domain), as the released events carried them, in the
 from odoo import http
 from odoo.http import request
 
-from odoo.addons.mfg_integration.controllers.main import API, MfgIntegrationApi, _respond, method_not_allowed
-from odoo.addons.mfg_integration.models.mfg_integration_message_inbound import Outcome, problem_outcome
+from odoo.addons.mfg_integration.controllers.main import (
+    API,
+    MfgIntegrationApi,
+    _respond,
+    _respond_document,
+    method_not_allowed,
+)
+from odoo.addons.mfg_integration.lib import inbox
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
@@ -25,9 +31,9 @@ class MfgIntegrationResyncApi(MfgIntegrationApi):
         response = method_not_allowed("GET", "HEAD")
         if response:
             return response
-        system, outcome = self._authorized_system()
-        if outcome:
-            return _respond(outcome)
+        system, refusal = self._authorized_system()
+        if refusal:
+            return _respond(refusal)
         args = request.httprequest.args
         state = args.get("state", "open")
         try:
@@ -37,8 +43,8 @@ class MfgIntegrationResyncApi(MfgIntegrationApi):
             limit = after = -1
         if state != "open" or not 1 <= limit <= MAX_PAGE or after < 0:
             return _respond(
-                problem_outcome(
-                    400,
+                inbox.refusal(
+                    inbox.MALFORMED,
                     request.env._("Invalid query"),
                     request.env._(
                         "Use state=open, limit between 1 and %(max)s and after = the last id of the previous page.",
@@ -58,7 +64,7 @@ class MfgIntegrationResyncApi(MfgIntegrationApi):
             code, builder = record._mfg_current_state()
             items.append(EventType._get_by_code(code, "outbound")._data_for_system(builder(), system))
         next_url = f"{API}/{path}?state=open&limit={limit}&after={page[-1].id}" if len(records) > limit else None
-        return _respond(Outcome(200, {"items": items, "next": next_url}))
+        return _respond_document({"items": items, "next": next_url})
 
     def _resync_resources(self):
         return [

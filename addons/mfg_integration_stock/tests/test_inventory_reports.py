@@ -78,7 +78,7 @@ class TestMovementReported(InventoryApiCase):
                 "target_ref": f"product.product,{self.steel.id}",
             }
         )
-        self.assertEqual(message.action_inbound_reprocess(), {message.id: 200})
+        self.assertEqual(message.action_inbound_reprocess(), {message.id: "processed"})
         self.assertEqual(message.state, "done")
         self.assertEqual(self.on_hand(self.steel, self.shelf1, self.steel_lot), 12)
 

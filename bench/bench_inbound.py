@@ -1,0 +1,417 @@
+"""Benchmark: inbound production reports per second, REST API against Odoo's JSON-RPC.
+
+One production report is the shop floor's ``mfg.production.performance_reported.v1``: the whole
+quantity of a manufacturing order produced under a new finished lot, a lot-tracked component
+consumed from a named lot and an untracked one, and the order closed (done). Against a real Odoo
+HTTP server process started by this script, in one run:
+ (a) ``POST /api/mfg/v1/events``, one report per request, the system's technical user and its scoped
+     API key (as README "Inbound" sets them up);
+ (b) ``POST /api/mfg/v1/events/batch``, 500 reports per request;
+ (c) the same business effect over ``/jsonrpc`` ``execute_kw`` with an ``rpc`` API key of a
+     Manufacturing/Inventory user, in the fewest calls an integrator makes per report (its product
+     ids cached once): read the order's moves, find the consumed lot, create the finished lot, write
+     the produced and consumed quantities with their lots, mark the order done (5 calls).
+Every order is then checked (done, quantity produced, finished and consumed lots), and the
+inbound path is profiled in process: SQL statements, commits and JSON Schema time per event.
+
+Run it through `setup/bench` (throw-away cluster and database), or directly:
+    python3 bench/bench_inbound.py -c odoo.conf -d DB [--reports 500]
+"""
+
+import argparse
+import contextlib
+import cProfile
+import pstats
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+
+import odoo
+from odoo import SUPERUSER_ID, api, fields
+from odoo.modules.registry import Registry
+from odoo.sql_db import Cursor
+
+PERFORMANCE = "mfg.production.performance_reported.v1"
+QUANTITY = 10.0
+BATCH = 500
+STARTUP_TIMEOUT = 180
+TARGET_SINGLE = 1.0
+TARGET_BATCH = 3.0
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--reports", type=int, default=500, help="reports per way (default: 500)")
+    parser.add_argument("--profile-events", type=int, default=50, help="events profiled in process (default: 50)")
+    return parser.parse_args()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Plant:
+    """The bench's own products, lots, orders, system, technical user and JSON-RPC user."""
+
+    def __init__(self, registry):
+        self.registry = registry
+        self.tag = uuid.uuid4().hex[:6].upper()
+
+    @contextlib.contextmanager
+    def env(self):
+        with self.registry.cursor() as cr:
+            yield api.Environment(cr, SUPERUSER_ID, {})
+
+    def build(self):
+        with self.env() as env:
+            env["res.config.settings"].create({"group_stock_production_lot": True}).execute()
+            Product = env["product.product"]
+            self.finished = Product.create(
+                {"name": f"Bench pump {self.tag}", "default_code": f"BFG-{self.tag}", "is_storable": True,
+                 "tracking": "lot"}
+            )  # fmt: skip
+            self.steel = Product.create(
+                {"name": f"Bench steel {self.tag}", "default_code": f"BST-{self.tag}", "is_storable": True,
+                 "tracking": "lot"}
+            )  # fmt: skip
+            self.bolt = Product.create(
+                {"name": f"Bench bolt {self.tag}", "default_code": f"BBO-{self.tag}", "is_storable": True}
+            )
+            self.steel_lot = env["stock.lot"].create({"name": f"BL-{self.tag}", "product_id": self.steel.id})
+            warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+            Quant = env["stock.quant"]
+            Quant._update_available_quantity(self.steel, warehouse.lot_stock_id, 10**7, lot_id=self.steel_lot)
+            Quant._update_available_quantity(self.bolt, warehouse.lot_stock_id, 10**7)
+            self.bom = env["mrp.bom"].create(
+                {
+                    "product_tmpl_id": self.finished.product_tmpl_id.id,
+                    "product_qty": 1,
+                    "bom_line_ids": [
+                        (0, 0, {"product_id": self.steel.id, "product_qty": 2}),
+                        (0, 0, {"product_id": self.bolt.id, "product_qty": 1}),
+                    ],
+                }
+            )
+            performance = env["mfg.integration.event.type"]._get_by_code(PERFORMANCE, "inbound")
+            system = env["mfg.integration.system"].create(
+                {"name": f"Bench MES {self.tag}", "code": f"BENCH-IN-{self.tag}", "warehouse_id": warehouse.id,
+                 "inbound_event_type_ids": [(6, 0, performance.ids)],
+                 # a plant flushing its buffer posts faster than the default 600 requests a minute
+                 "rate_limit_per_minute": 10**6}
+            )  # fmt: skip
+            self.system_id = system.id
+            technical_user = system.action_create_technical_user()
+            self.api_key = self._api_key(env, technical_user, system)
+            rpc_user = (
+                env["res.users"]
+                .with_context(no_reset_password=True)
+                .create(
+                    {
+                        "name": f"Bench JSON-RPC integrator {self.tag}",
+                        "login": f"bench-rpc-{self.tag}".lower(),
+                        "groups_id": [(6, 0, [env.ref("mrp.group_mrp_user").id, env.ref("stock.group_stock_user").id])],
+                    }
+                )
+            )
+            self.rpc_uid = rpc_user.id
+            expiry = fields.Datetime.now() + timedelta(days=1)
+            self.rpc_key = env["res.users.apikeys"].with_user(rpc_user)._generate("rpc", "bench", expiry)
+            # Freeze the ids (the records' environment closes with this cursor).
+            self.finished, self.steel, self.bolt = self.finished.id, self.steel.id, self.bolt.id
+            self.steel_lot, self.bom = self.steel_lot.name, self.bom.id
+
+    @staticmethod
+    def _api_key(env, user, system):
+        """A key of scope mfg_integration made the documented way (the system form's New API Key)."""
+        wizard = env["mfg.integration.api.key.wizard"].create(
+            {"system_id": system.id, "user_id": user.id, "name": "bench",
+             "expiration_date": fields.Datetime.now() + timedelta(days=1)}
+        )  # fmt: skip
+        return wizard.action_generate()["context"]["default_key"]
+
+    def orders(self, count):
+        """``count`` confirmed orders of QUANTITY pumps (names, in creation order)."""
+        with self.env() as env:
+            orders = env["mrp.production"].create(
+                [{"product_id": self.finished, "product_qty": QUANTITY, "bom_id": self.bom} for _ in range(count)]
+            )
+            orders.action_confirm()
+            return orders.mapped("name")
+
+    def report(self, order, index):
+        """The shop floor's report for ``order``: everything produced under a new lot, consumption, close."""
+        return {
+            "specversion": "1.0",
+            "id": str(uuid.uuid4()),
+            "source": "urn:mes:bench",
+            "type": PERFORMANCE,
+            "time": "2026-12-01T10:00:00Z",
+            "data": {
+                "production_order": order,
+                "occurred_at": "2026-12-01T10:00:00Z",
+                "quantity": QUANTITY,
+                "lot": self.finished_lot(index),
+                "consumed": [
+                    {"material": f"BST-{self.tag}", "quantity": 2 * QUANTITY, "lot": self.steel_lot},
+                    {"material": f"BBO-{self.tag}", "quantity": QUANTITY},
+                ],
+                "close": True,
+            },
+        }
+
+    def finished_lot(self, index):
+        return f"FG-{self.tag}-{index:05d}"
+
+    def check(self, orders, first_index):
+        """Every order done with its quantity, its finished lot and the consumed steel lot."""
+        with self.env() as env:
+            found = env["mrp.production"].search([("name", "in", orders)])
+            by_name = {order.name: order for order in found}
+            for offset, name in enumerate(orders):
+                order = by_name[name]
+                finished_lots = order.move_finished_ids.move_line_ids.lot_id.mapped("name")
+                consumed_lots = order.move_raw_ids.move_line_ids.lot_id.mapped("name")
+                if (
+                    order.state != "done"
+                    or order.qty_produced != QUANTITY
+                    or finished_lots != [self.finished_lot(first_index + offset)]
+                    or consumed_lots != [self.steel_lot]
+                ):
+                    raise SystemExit(
+                        f"order {name}: {order.state}, {order.qty_produced} produced, finished lots "
+                        f"{finished_lots}, consumed lots {consumed_lots}: the business effect is wrong"
+                    )
+
+
+@contextlib.contextmanager
+def odoo_server(config, database, log_path):
+    """A real Odoo server process (threaded, no cron) on a free port."""
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "odoo", "-c", config, "-d", database, f"--db-filter=^{database}$",
+        "--http-interface=127.0.0.1", f"--http-port={port}", "--workers=0", "--max-cron-threads=0",
+        f"--logfile={log_path}", "--log-level=warn",
+    ]  # fmt: skip
+    process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"Odoo server exited with {process.returncode}, see {log_path}")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{url}/web/health", timeout=5).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"Odoo server not healthy after {STARTUP_TIMEOUT}s, see {log_path}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# -- the three ways ---------------------------------------------------------------------
+
+
+def post_single(session, url, plant, orders, first_index):
+    for offset, order in enumerate(orders):
+        response = session.post(
+            f"{url}/api/mfg/v1/events",
+            json=plant.report(order, first_index + offset),
+            headers={"Content-Type": "application/cloudevents+json"},
+            timeout=120,
+        )
+        if response.status_code != 200:
+            raise SystemExit(f"POST /events answered {response.status_code}: {response.text[:500]}")
+
+
+def post_batches(session, url, plant, orders, first_index):
+    for start in range(0, len(orders), BATCH):
+        chunk = orders[start : start + BATCH]
+        response = session.post(
+            f"{url}/api/mfg/v1/events/batch",
+            json=[plant.report(order, first_index + start + offset) for offset, order in enumerate(chunk)],
+            headers={"Content-Type": "application/cloudevents-batch+json"},
+            timeout=1800,
+        )
+        failed = [r for r in response.json().get("results", []) if r["status"] != 200]
+        if response.status_code != 207 or failed:
+            raise SystemExit(
+                f"POST /events/batch answered {response.status_code}: {str(failed or response.text)[:500]}"
+            )
+
+
+class JsonRpc:
+    """Odoo's external API as an integrator uses it: /jsonrpc, object.execute_kw, an API key."""
+
+    def __init__(self, session, url, database, uid, key):
+        self.session, self.url, self.database, self.uid, self.key = session, url, database, uid, key
+
+    def __call__(self, model, method, *args, **kwargs):
+        params = {"service": "object", "method": "execute_kw",
+                  "args": [self.database, self.uid, self.key, model, method, list(args), kwargs]}  # fmt: skip
+        response = self.session.post(
+            f"{self.url}/jsonrpc", json={"jsonrpc": "2.0", "method": "call", "params": params, "id": 1}, timeout=120
+        )
+        answer = response.json()
+        if "error" in answer:
+            raise SystemExit(f"JSON-RPC {model}.{method}: {answer['error']['data']['message']}")
+        return answer["result"]
+
+
+def jsonrpc_way(rpc, plant, orders, first_index):
+    """One report per order in the fewest execute_kw calls (product ids known beforehand)."""
+    for offset, order in enumerate(orders):
+        moves = rpc(
+            "stock.move",
+            "search_read",
+            ["|", ("raw_material_production_id.name", "=", order), ("production_id.name", "=", order)],
+            fields=["product_id", "raw_material_production_id", "production_id", "location_id",
+                    "location_dest_id", "product_uom"],
+        )  # fmt: skip
+        steel_lot = rpc("stock.lot", "search", [("product_id", "=", plant.steel), ("name", "=", plant.steel_lot)])[0]
+        finished_lot = rpc(
+            "stock.lot", "create", {"product_id": plant.finished, "name": plant.finished_lot(first_index + offset)}
+        )
+        production_id, raw_moves, finished_moves = None, [], []
+        for move in moves:
+            lot = {plant.steel: steel_lot, plant.finished: finished_lot}.get(move["product_id"][0], False)
+            quantity = {plant.steel: 2 * QUANTITY}.get(move["product_id"][0], QUANTITY)
+            line = {"product_id": move["product_id"][0], "lot_id": lot, "quantity": quantity,
+                    "product_uom_id": move["product_uom"][0], "location_id": move["location_id"][0],
+                    "location_dest_id": move["location_dest_id"][0]}  # fmt: skip
+            command = (1, move["id"], {"move_line_ids": [(5, 0, 0), (0, 0, line)], "picked": True})
+            if move["raw_material_production_id"]:
+                production_id = move["raw_material_production_id"][0]
+                raw_moves.append(command)
+            else:
+                finished_moves.append(command)
+        rpc(
+            "mrp.production",
+            "write",
+            [production_id],
+            {"qty_producing": QUANTITY, "lot_producing_id": finished_lot, "move_raw_ids": raw_moves,
+             "move_finished_ids": finished_moves},
+        )  # fmt: skip
+        rpc("mrp.production", "button_mark_done", [production_id])
+
+
+def timed(label, count, run):
+    started = time.perf_counter()
+    run()
+    elapsed = time.perf_counter() - started
+    rate = count / elapsed
+    print(f"  {label:<58} {count:5d} reports in {elapsed:7.1f} s: {rate:7.1f} reports/s")
+    return rate
+
+
+# -- profile of the inbound path, in process ------------------------------------------------
+
+
+def profile_inbox(plant, count):
+    """SQL statements, commits, advisory locks and JSON Schema time per event, applying ``count``
+    reports in process the way the controller does (as the technical user, one after the other)."""
+    orders = plant.orders(count)
+    events = [plant.report(order, 90000 + index) for index, order in enumerate(orders)]
+    statements, commits = Counter(), []
+    cursor_class = Cursor  # every cursor of this process: the request's and the inbox's own
+    real_execute, real_commit = cursor_class.execute, cursor_class.commit
+
+    def counting_execute(cursor, query, params=None, log_exceptions=True):
+        text = query.code if hasattr(query, "code") else str(query)
+        statements[" ".join(text.split())[:70]] += 1
+        return real_execute(cursor, query, params, log_exceptions)
+
+    def counting_commit(cursor):
+        commits.append(1)
+        return real_commit(cursor)
+
+    profiler = cProfile.Profile()
+    with plant.registry.cursor() as cr:
+        system = api.Environment(cr, SUPERUSER_ID, {})["mfg.integration.system"].browse(plant.system_id)
+        tech_env = api.Environment(cr, system.user_ids[:1].id, {})
+        Message = tech_env["mfg.integration.message"]
+        cursor_class.execute, cursor_class.commit = counting_execute, counting_commit
+        started = time.perf_counter()
+        try:
+            profiler.enable()
+            for event in events:
+                result = Message._inbound_receive(system.with_env(tech_env), event)
+                if result.kind != "processed":
+                    raise SystemExit(f"in-process report refused: {result.body}")
+                cr.commit()  # what the HTTP request's end (or a batch's per-event commit) does
+            profiler.disable()
+        finally:
+            cursor_class.execute, cursor_class.commit = real_execute, real_commit
+        elapsed = time.perf_counter() - started
+    stats = pstats.Stats(profiler)
+
+    def cumulative(name):
+        return sum(row[3] for func, row in stats.stats.items() if func[2] == name) / count * 1000
+
+    total = sum(statements.values())
+    advisory = sum(n for text, n in statements.items() if "advisory" in text)
+    print(f"  in-process profile of {count} reports (as the controller applies them, without HTTP):")
+    handler = cumulative("_mfg_handle_performance_reported")
+    print(
+        f"    {elapsed / count * 1000:7.1f} ms per report: mrp handler {handler:.1f} ms, inbox checks "
+        f"{cumulative('_inbound_check'):.1f} ms (JSON Schema {cumulative('schema_errors'):.2f} ms), "
+        f"store {cumulative('_inbound_store'):.1f} ms, outcome {cumulative('_inbound_finish'):.1f} ms"
+    )
+    print(f"    {total / count:7.1f} SQL statements, {len(commits) / count:.1f} commits and {advisory / count:.1f}"
+          " advisory locks per report (all cursors)")  # fmt: skip
+    for text, number in statements.most_common(8):
+        print(f"      {number / count:5.1f} x {text}")
+    out = Path(tempfile.gettempdir()) / "bench_inbound.prof"
+    stats.dump_stats(out)
+    print(f"    cProfile data: {out}")
+
+
+def main():
+    args = parse_args()
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
+    registry = Registry(args.database)
+    plant = Plant(registry)
+    plant.build()
+    count = args.reports
+    single_orders, batch_orders, rpc_orders = (plant.orders(count) for _ in range(3))
+    print(f"Inbound production reports ({count} per way; one report = produce {QUANTITY:g} under a new lot, "
+          "consume a lot-tracked and an untracked component, close)")  # fmt: skip
+    log_path = Path(tempfile.gettempdir()) / f"bench_inbound_{plant.tag}.log"
+    with odoo_server(args.config, args.database, log_path) as url, requests.Session() as api_session:
+        api_session.headers["Authorization"] = f"Bearer {plant.api_key}"
+        with requests.Session() as rpc_session:
+            rpc = JsonRpc(rpc_session, url, args.database, plant.rpc_uid, plant.rpc_key)
+            rpc_rate = timed("JSON-RPC execute_kw, 5 calls per report", count,
+                             lambda: jsonrpc_way(rpc, plant, rpc_orders, 2 * count))  # fmt: skip
+        single_rate = timed("POST /api/mfg/v1/events, one report per request", count,
+                            lambda: post_single(api_session, url, plant, single_orders, 0))  # fmt: skip
+        batch_rate = timed(f"POST /api/mfg/v1/events/batch, {BATCH} reports per request", count,
+                           lambda: post_batches(api_session, url, plant, batch_orders, count))  # fmt: skip
+    plant.check(single_orders, 0)
+    plant.check(batch_orders, count)
+    plant.check(rpc_orders, 2 * count)
+    print(f"  single posts / JSON-RPC: ratio {single_rate / rpc_rate:.2f} (target >= {TARGET_SINGLE})")
+    print(f"  batches / JSON-RPC:      ratio {batch_rate / rpc_rate:.2f} (target >= {TARGET_BATCH})")
+    profile_inbox(plant, args.profile_events)
+
+
+if __name__ == "__main__":
+    main()
