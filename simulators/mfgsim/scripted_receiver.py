@@ -3,6 +3,7 @@ POST and answers what its ``respond`` decides; ``Receiver`` records what it gets
 script (status, headers, delay), like an MES or a WMS would. No Odoo import."""
 
 import json
+import sys
 import threading
 import time
 from collections import deque
@@ -27,6 +28,15 @@ class Answer:
     headers: dict = field(default_factory=dict)
     delay: float = 0.0
     body: str | bytes = '{"ok": true}'
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that goes away (killed, timed out, done reading a capped answer) is normal for a receiver.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class HttpReceiver:
@@ -63,16 +73,12 @@ class HttpReceiver:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client stopped reading (e.g. it caps the answer's size)
+                self.wfile.write(data)
 
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", self.port), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
