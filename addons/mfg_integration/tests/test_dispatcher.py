@@ -407,17 +407,15 @@ class TestDispatcher(CommittedCase):
         first, second = batch._claim_due(50)
         batch._next_transaction()
         circuit = batch.env["mfg.integration.endpoint"].browse(endpoint.id)
-        for _attempt in range(endpoint.circuit_threshold):
-            circuit._record_circuit_outcome("c")
-        self.assertEqual(circuit._record_circuit_outcome("s"), "closed")
+        circuit._record_circuit_outcomes("c" * endpoint.circuit_threshold)
+        self.assertEqual(circuit._record_circuit_outcomes("s"), "closed")
         batch._next_transaction()
 
         self.assertFalse(batch._release(first), "a closed circuit keeps the message in the batch, to be sent")
         batch._next_transaction()
         self.assertEqual(self.refresh(messages).mapped("state"), ["in_progress"] * 2)
 
-        for _attempt in range(endpoint.circuit_threshold):
-            circuit._record_circuit_outcome("c")
+        circuit._record_circuit_outcomes("c" * endpoint.circuit_threshold)
         self.assertTrue(batch._release(second))
         batch._next_transaction()
         released = self.refresh(messages).filtered(lambda message: message.id == second.message_id)
