@@ -19,6 +19,7 @@ Run it through `setup/bench` (throw-away cluster and database), or directly:
 
 import argparse
 import cProfile
+import os
 import pstats
 import socket
 import subprocess
@@ -307,11 +308,43 @@ class OdooServer:
                 self.proc.wait()
 
 
-def drain_rate(hub, receiver, endpoint_id, messages):
-    """Messages per second from the commit of ``messages`` until the last one arrived; duplicates."""
+def machine_cpu():
+    """(busy, total) CPU seconds of the whole machine so far, all cores together (/proc/stat)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        ticks = [int(value) for value in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    hertz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - idle) / hertz, sum(ticks) / hertz
+
+
+def group_cpu(pgids):
+    """CPU seconds used so far by the processes of the process groups ``pgids`` (and their reaped children)."""
+    seconds = 0.0
+    for stat_path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_path.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[2]) in pgids:  # fields after "pid (comm)": state ppid pgrp ... utime(11) stime cutime cstime
+            seconds += sum(int(value) for value in fields[11:15])
+    return seconds / os.sysconf("SC_CLK_TCK")
+
+
+def drain(hub, receiver, endpoint_id, messages, servers):
+    """Messages per second from the commit of ``messages`` until the last one arrived, duplicates,
+    cores of the machine busy meanwhile and Odoo servers' CPU milliseconds per message."""
+    pgids = {server.proc.pid for server in servers}
+    busy, total = machine_cpu()
+    odoo_cpu = group_cpu(pgids)
     event_ids, committed_at = hub.emit(endpoint_id, messages)
     done_at, counts = receiver.wait_for(event_ids)
-    return messages / (done_at - committed_at), sum(counts[event_id] - 1 for event_id in event_ids)
+    busy_after, total_after = machine_cpu()
+    return (
+        messages / (done_at - committed_at),
+        sum(counts[event_id] - 1 for event_id in event_ids),
+        (busy_after - busy) / (total_after - total) * (os.cpu_count() or 1),
+        (group_cpu(pgids) - odoo_cpu) * 1000 / messages,
+    )
 
 
 def measure_servers(hub, receiver, config, database, messages):
@@ -326,9 +359,13 @@ def measure_servers(hub, receiver, config, database, messages):
                     servers.append(OdooServer(config, database, log_dir))
                     servers[-1].wait_ready()
                     time.sleep(3)  # idle and listening for the wake-up
-                    drain_rate(hub, receiver, endpoint_id, 100)  # warm-up
-                    rate, duplicates = drain_rate(hub, receiver, endpoint_id, messages)
-                    print(f"  {count} server(s): {rate:8.1f} msg/s ({messages} delivered, {duplicates} duplicates)")
+                    drain(hub, receiver, endpoint_id, 100, servers)  # warm-up
+                    rate, duplicates, cores, cpu = drain(hub, receiver, endpoint_id, messages, servers)
+                    print(
+                        f"  {count} server(s): {rate:8.1f} msg/s ({messages} delivered, {duplicates} duplicates); "
+                        f"Odoo CPU {cpu:.2f} ms/msg; machine busy {cores:.2f} of {os.cpu_count()} cores "
+                        f"(load average {os.getloadavg()[0]:.1f})"
+                    )
                     if count == 1:
                         one = rate
                 print(f"  ratio two servers / one: {rate / one:.3f} (target >= 1.6)")
@@ -342,6 +379,7 @@ def measure_servers(hub, receiver, config, database, messages):
 
 def main():
     args = parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured
     odoo.tools.config.parse_config(["-c", args.config])
     hub = Hub(args.database, args.parallel)
     with WireReceiver() as receiver:
