@@ -436,7 +436,8 @@ class MfgIntegrationMessage(models.Model):
             if all(verdict.outcome == transport.DELIVERED for _delivery, verdict in answers):
                 # Successes cannot open a circuit: the next sends go out while these are recorded.
                 submit_sendable()
-            for endpoint_id, circuit_state in self._record_verdicts(answers).items():
+            # No answer within LEASE_RENEWAL (slow receivers): nothing to record, leases to renew.
+            for endpoint_id, circuit_state in (self._record_verdicts(answers) if answers else {}).items():
                 if circuit_state == "open":
                     opened_circuits.add(endpoint_id)
                 elif circuit_state == "closed":
