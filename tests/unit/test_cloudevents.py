@@ -8,7 +8,7 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent as CoreCloudEvent
 from cloudevents.v1.conversion import to_dict, to_json
 from cloudevents.v1.http import CloudEvent, from_json
-from mfg_integration_lib import cloudevents
+from mfg_integration_lib import cloudevents, payload
 
 WHEN = datetime(2026, 11, 22, 10, 0, 0, 123456)
 
@@ -42,6 +42,22 @@ def test_build_event_exact_attributes_and_order():
         "data": {"reference": "WH/MO/00012", "quantity": 5.0, "product": "Caf\u00e9 \u2713"},
     }
     assert list(event)[:4] == ["specversion", "id", "source", "type"] and list(event)[-1] == "data"
+
+
+@pytest.mark.parametrize("causation_id", [None, "evt-0"])
+def test_envelope_body_is_the_serialized_event_with_the_stored_payload_as_is(causation_id):
+    data = {"reference": "WH/MO/00012", "quantity": 5.0, "product": "Caf\u00e9 \u2713", "lines": [{"a": 1}]}
+    envelope = cloudevents.Envelope("urn:odoo:db:prod", "mfg.production_order.released.v1", "https://x/s.json")
+    stored = payload.canonical_json(data)
+    body = envelope.body("evt-1", stored, WHEN, "WH/MO/00012", "c-1", causation_id)
+    # What the dispatcher built before: the stored payload parsed, then the whole event serialized.
+    expected = cloudevents.build_event(
+        event_id="evt-1", source="urn:odoo:db:prod", event_type="mfg.production_order.released.v1",
+        data=json.loads(stored), time=WHEN, subject="WH/MO/00012", dataschema="https://x/s.json",
+        extensions={"correlationid": "c-1", "causationid": causation_id},
+    )  # fmt: skip
+    assert body == cloudevents.to_bytes(expected)
+    assert json.loads(body)["data"] == data
 
 
 def test_optional_attributes_are_omitted_when_none():

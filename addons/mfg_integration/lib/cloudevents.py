@@ -2,6 +2,7 @@
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from .payload import refuse_non_json
@@ -44,6 +45,32 @@ def build_event(
     event = {name: value for name, value in event.items() if value is not None}
     event["data"] = data
     return event
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What the outbound events of one type share: the dispatcher builds each body from it and
+    the stored payload, without an ORM read or a second serialization of the data."""
+
+    source: str
+    event_type: str
+    dataschema: str | None = None
+
+    def body(self, event_id, data_json, time, subject, correlation_id, causation_id) -> bytes:
+        """The bytes of ``to_bytes(build_event(...))`` for data stored as canonical JSON text
+        (``payload.canonical_json``, sorted keys, compact): the text goes in as it is."""
+        event = build_event(
+            event_id=event_id,
+            source=self.source,
+            event_type=self.event_type,
+            data={},
+            time=time,
+            subject=subject,
+            dataschema=self.dataschema,
+            extensions={"correlationid": correlation_id, "causationid": causation_id},
+        )
+        head = to_bytes(event)  # ends with "data":{}}
+        return head[: -len(b"{}}")] + data_json.encode() + b"}"
 
 
 def _check_extension_name(name: str) -> None:

@@ -187,11 +187,12 @@ class MfgIntegrationEndpoint(models.Model):
             address_policy=self.company_id._mfg_address_policy(),
         )
 
-    def _record_circuit_outcome(self, outcome):
-        """Feed one attempt's outcome to the circuit breaker; returns the circuit's new state.
+    def _record_circuit_outcomes(self, outcomes):
+        """Feed attempts' outcomes (a string of circuit.SUCCESS/FAILURE/UNREACHABLE, in the order
+        the answers came) to the circuit breaker; returns the circuit's new state.
 
-        Every dispatcher, whatever its batch, updates the same row under a row lock. A success
-        on a healthy endpoint changes nothing and takes no lock: the hot path stays lock-free."""
+        Every dispatcher, whatever its batch, updates the same row under a row lock. Successes
+        on a healthy endpoint change nothing and take no lock: the hot path stays lock-free."""
         self.ensure_one()
         self.env.cr.execute(
             SQL(
@@ -201,11 +202,11 @@ class MfgIntegrationEndpoint(models.Model):
                        clock_timestamp() AT TIME ZONE 'UTC'
                   FROM mfg_integration_endpoint
                  WHERE id = %(id)s
-                   AND NOT (%(success)s AND circuit_open_until IS NULL AND circuit_history = %(healthy)s)
+                   AND NOT (%(successes)s AND circuit_open_until IS NULL AND circuit_history = %(healthy)s)
                    FOR NO KEY UPDATE
                 """,
                 id=self.id,
-                success=outcome == circuit.SUCCESS,
+                successes=not outcomes.strip(circuit.SUCCESS),
                 healthy=circuit.SUCCESS * circuit.WINDOW,
             )
         )
@@ -214,7 +215,9 @@ class MfgIntegrationEndpoint(models.Model):
             return "closed"
         history, open_until, trips, ratio, unreachable_limit, cooldown, now = row
         policy = circuit.CircuitPolicy(failure_ratio=ratio, unreachable_limit=unreachable_limit, cooldown=cooldown)
-        new = circuit.record(circuit.Circuit(history, open_until, trips), outcome, now, policy)
+        new = circuit.Circuit(history, open_until, trips)
+        for outcome in outcomes:
+            new = circuit.record(new, outcome, now, policy)
         self.env.cr.execute(
             SQL(
                 """

@@ -1,4 +1,3 @@
-import json
 import logging
 import time
 import uuid
@@ -6,13 +5,15 @@ from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
 
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED, ISOLATION_LEVEL_REPEATABLE_READ
+
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
 from .. import cron_watchdog
-from ..lib import cloudevents, payload, transport
+from ..lib import circuit, cloudevents, payload, transport
 from ..lib.delivery import Delivery, decide
 
 _logger = logging.getLogger(__name__)
@@ -42,6 +43,11 @@ DB_NOW = SQL("(clock_timestamp() AT TIME ZONE 'UTC')")
 # circuit's probe due within LINGER seconds, instead of leaving them to the next cron poll.
 LINGER = 60
 LINGER_STEP = 1.0
+# The dispatcher's claims and records commit without waiting for their WAL flush: a
+# PostgreSQL crash may forget the last fraction of a second of them, which only sends those
+# messages again, with the same webhook-id (at least once, as after a dispatcher crash),
+# while each commit saves a disk flush on the hot path.
+NO_FLUSH_WAIT = "SET LOCAL synchronous_commit TO OFF;"
 # Requests one dispatcher has in flight at once, all endpoints together.
 MAX_PARALLEL_SENDS = 16
 
@@ -323,15 +329,22 @@ class MfgIntegrationMessage(models.Model):
         The budget is short so that the cron's last run (what /health watches) stays recent.
         """
         deadline = time.monotonic() + time_budget
-        sent = 0
         self._next_transaction()
+        try:
+            return self._dispatch_until(deadline, batch_size, linger)
+        finally:
+            # The cron runner goes on with this cursor: back to Odoo's isolation level
+            # (this ends the transaction, committed or failed, that the dispatcher left open).
+            self.env.cr.connection.set_isolation_level(ISOLATION_LEVEL_REPEATABLE_READ)
+
+    @api.model
+    def _dispatch_until(self, deadline, batch_size, linger):
+        sent = 0
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL_SENDS, thread_name_prefix="mfg-dispatch") as pool:
             while time.monotonic() < deadline:
-                deliveries = self._claim_due(batch_size)
-                # The leases must be visible to other dispatchers before we send.
-                self._next_transaction()
-                if deliveries:
-                    sent += self._send_batch(pool, deliveries)
+                sent_now = self._send_due(pool, deadline, batch_size)
+                if sent_now:
+                    sent += sent_now
                     continue
                 if self._seconds_until_next_due(linger) is None:
                     return sent
@@ -367,19 +380,26 @@ class MfgIntegrationMessage(models.Model):
         return None if seconds is None else float(seconds)
 
     @api.model
-    def _send_batch(self, pool, deliveries):
-        """Send in parallel (up to each endpoint's limit) through each endpoint's transport,
-        recording the verdicts as they come and renewing the leases of what is still ours.
+    def _send_due(self, pool, deadline, batch_size):
+        """Claim due messages by batches and send them in parallel (up to each endpoint's limit)
+        through each endpoint's transport, recording the verdicts as they come and renewing the
+        leases of what is still ours, until no full batch is due or the deadline passed.
 
-        Only the transports run in the pool's threads; the ORM stays in this thread.
+        The next batch is claimed as soon as every message of the last one is sent, while the
+        last answers are still coming: the senders never wait for a claim. Only the transports
+        run in the pool's threads; the ORM stays in this thread. The answers that arrived
+        together are recorded together (one statement) and committed.
         """
-        waiting = deque(deliveries)
+        waiting = deque()
         in_flight = {}
         per_endpoint = Counter()
         opened_circuits = set()
+        policies = {}
+        claiming = True
         sent = 0
         renew_at = time.monotonic() + LEASE_RENEWAL
-        while waiting or in_flight:
+
+        def submit_sendable():
             for delivery in list(waiting):
                 endpoint = delivery.endpoint
                 if endpoint.id in opened_circuits:
@@ -392,27 +412,44 @@ class MfgIntegrationMessage(models.Model):
                     waiting.remove(delivery)
                     per_endpoint[endpoint.id] += 1
                     in_flight[pool.submit(transport.get(endpoint.transport).send, delivery)] = delivery
+
+        while True:
+            if claiming and not waiting:
+                deliveries = self._claim_due(batch_size)
+                # The leases must be visible to other dispatchers before we send.
+                self._next_transaction()
+                waiting.extend(deliveries)
+                policies.update((delivery.endpoint.id, delivery.endpoint) for delivery in deliveries)
+                claiming = len(deliveries) == batch_size and time.monotonic() < deadline
+            if not (waiting or in_flight):
+                return sent
+            submit_sendable()
             if not in_flight:
                 self._next_transaction()
                 continue
             done, _pending = wait(in_flight, timeout=LEASE_RENEWAL, return_when=FIRST_COMPLETED)
+            answers = []
             for future in done:
                 delivery = in_flight.pop(future)
                 per_endpoint[delivery.endpoint.id] -= 1
-                circuit_state = self._record_verdict(delivery, future.result())
+                answers.append((delivery, future.result()))
+            if all(verdict.outcome == transport.DELIVERED for _delivery, verdict in answers):
+                # Successes cannot open a circuit: the next sends go out while these are recorded.
+                submit_sendable()
+            # No answer within LEASE_RENEWAL (slow receivers): nothing to record, leases to renew.
+            for endpoint_id, circuit_state in (self._record_verdicts(answers) if answers else {}).items():
                 if circuit_state == "open":
-                    opened_circuits.add(delivery.endpoint.id)
+                    opened_circuits.add(endpoint_id)
                 elif circuit_state == "closed":
                     # A success (perhaps of a request sent before the circuit opened) closed it again.
-                    opened_circuits.discard(delivery.endpoint.id)
-                    delivery.endpoint.failing = False
-                sent += 1
+                    opened_circuits.discard(endpoint_id)
+                    policies[endpoint_id].failing = False
+            sent += len(answers)
             if time.monotonic() >= renew_at:
                 self._renew_leases([d.message_id for d in waiting] + [d.message_id for d in in_flight.values()])
                 renew_at = time.monotonic() + LEASE_RENEWAL
             # Committed before waiting for the next answer: what was recorded is never forgotten.
             self._next_transaction()
-        return sent
 
     @api.model
     def _renew_leases(self, message_ids):
@@ -434,21 +471,25 @@ class MfgIntegrationMessage(models.Model):
         """Commit, and run the next transaction in READ COMMITTED.
 
         The dispatcher's statements are claims (FOR UPDATE SKIP LOCKED) and atomic
-        single-row updates, which PostgreSQL re-checks against concurrent dispatchers
-        under READ COMMITTED, where Odoo's default REPEATABLE READ would fail them.
+        updates, which PostgreSQL re-checks against concurrent dispatchers under READ
+        COMMITTED, where Odoo's default REPEATABLE READ would fail them. The level is a
+        setting of the connection, sent with the next BEGIN: no extra round trip; every
+        Odoo cursor sets REPEATABLE READ again when it is opened (see _cron_dispatch).
         """
         self.env.cr.commit()  # pylint: disable=invalid-commit
-        self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        self.env.cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
 
     @api.model
     def _claim_due(self, batch_size):
-        """Lock and lease due messages (SKIP LOCKED: concurrent dispatchers never share one).
+        """Lock and lease due messages (SKIP LOCKED: concurrent dispatchers never share one),
+        and read what their deliveries need, in one statement.
 
         Runs in a READ COMMITTED transaction (see _next_transaction).
         """
         self.env.cr.execute(
             SQL(
-                """
+                NO_FLUSH_WAIT
+                + """
                 WITH due AS (
                     SELECT m.id
                       FROM mfg_integration_message m
@@ -474,58 +515,71 @@ class MfgIntegrationMessage(models.Model):
                    SET state = 'in_progress', claimed_until = %(now)s + make_interval(secs => %(lease)s)
                   FROM due
                  WHERE m.id = due.id
-             RETURNING m.id
+             RETURNING m.id, m.endpoint_id, m.event_type_id, m.event_id, m.company_id, COALESCE(m.attempt_count, 0),
+                       m.payload, m.create_date, m.subject, m.correlation_id, m.causation_id
                 """,
                 now=DB_NOW,
                 limit=batch_size,
                 lease=LEASE_SECONDS,
             )
         )
-        ids = sorted(row[0] for row in self.env.cr.fetchall())
+        rows = sorted(self.env.cr.fetchall())
         self.invalidate_model(["state", "claimed_until"])
-        messages = self.browse(ids)
-        source = self._event_source()
         policies = {}
-        deliveries = []
-        for message in messages:
+        for endpoint in self.env["mfg.integration.endpoint"].browse({row[1] for row in rows}):
             try:
-                endpoint = message.endpoint_id
-                if endpoint.id not in policies:
-                    policies[endpoint.id] = endpoint._dispatch_policy()
-                deliveries.append(message._prepare_delivery(source, policies[endpoint.id]))
+                policies[endpoint.id] = endpoint._dispatch_policy()
             except (UserError, ValueError) as error:
-                # A missing or undecryptable secret is a configuration fault: keep
-                # the message and try again later, once an admin has fixed it.
-                _logger.error("Cannot deliver message %s of endpoint %s: %s", message.id, endpoint.id, error)
-                message.write(
-                    {
-                        "state": "retry",
-                        "claimed_until": False,
-                        "last_error": str(error),
-                        "next_attempt_at": fields.Datetime.now() + timedelta(seconds=endpoint.backoff_cap),
-                    }
+                policies[endpoint.id] = error
+        envelopes = self._envelopes({row[2] for row in rows})
+        deliveries = []
+        unusable = {}
+        for message_id, endpoint_id, event_type_id, event_id, company_id, attempt_count, *event in rows:
+            policy = policies[endpoint_id]
+            if isinstance(policy, Exception):
+                unusable.setdefault(str(policy), []).append(message_id)
+                continue
+            deliveries.append(
+                Delivery(
+                    message_id=message_id,
+                    event_id=event_id,
+                    company_id=company_id,
+                    attempt_count=attempt_count,
+                    body=envelopes[event_type_id].body(event_id, *event),
+                    endpoint=policy,
                 )
+            )
+        for error, message_ids in unusable.items():
+            # A missing or undecryptable secret is a configuration fault: keep the
+            # messages and try again later, once an admin has fixed it.
+            _logger.error("Cannot deliver messages %s: %s", message_ids, error)
+            self._postpone_unsendable(message_ids, error)
         return deliveries
 
-    def _prepare_delivery(self, source, policy):
-        self.ensure_one()
-        event = cloudevents.build_event(
-            event_id=self.event_id,
-            source=source,
-            event_type=self.event_type_id.code,
-            data=json.loads(self.payload),
-            time=self.create_date,
-            subject=self.subject,
-            dataschema=self.event_type_id.dataschema_uri(),
-            extensions={"correlationid": self.correlation_id, "causationid": self.causation_id},
-        )
-        return Delivery(
-            message_id=self.id,
-            event_id=self.event_id,
-            company_id=self.company_id.id,
-            attempt_count=self.attempt_count,
-            body=cloudevents.to_bytes(event),
-            endpoint=policy,
+    @api.model
+    def _envelopes(self, event_type_ids):
+        """{event type id: cloudevents.Envelope}: what every event of the type shares."""
+        source = self._event_source()
+        return {
+            event_type.id: cloudevents.Envelope(source, event_type.code, event_type.dataschema_uri())
+            for event_type in self.env["mfg.integration.event.type"].sudo().browse(event_type_ids)
+        }
+
+    @api.model
+    def _postpone_unsendable(self, message_ids, error):
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE mfg_integration_message m
+                   SET state = 'retry', claimed_until = NULL, last_error = %(error)s,
+                       next_attempt_at = %(now)s + make_interval(secs => e.backoff_cap)
+                  FROM mfg_integration_endpoint e
+                 WHERE m.id = ANY(%(ids)s) AND e.id = m.endpoint_id
+                """,
+                error=error,
+                now=DB_NOW,
+                ids=message_ids,
+            )
         )
 
     @api.model
@@ -559,58 +613,97 @@ class MfgIntegrationMessage(models.Model):
         return bool(self.env.cr.rowcount)
 
     @api.model
-    def _record_verdict(self, delivery, verdict):
-        """Store the attempt and the message's new state; returns the endpoint's circuit state
-        after it ("closed", "open", "half_open"), or None when the circuit learned nothing.
+    def _record_verdicts(self, answers):
+        """Store the attempts and the messages' new states of ``answers`` ([(delivery, verdict)],
+        in arrival order) in one statement, and feed their outcomes to the circuit breakers;
+        returns {endpoint id: its circuit's state after them} for the circuits that learned something.
 
-        Plain SQL on purpose: it runs once per delivery on the dispatcher's hot path, with
-        everything it needs already read at claim time. Times come from PostgreSQL's clock.
+        Plain SQL on purpose: it runs for every group of answers on the dispatcher's hot path,
+        with everything it needs already read at claim time. Times come from PostgreSQL's clock.
+        Successes on a healthy endpoint change nothing in its circuit: the same statement tells
+        which endpoints are not healthy, and only those (and any failure) take the circuit's
+        row lock (_record_circuit_outcomes). The ORM cache is left as is: the commit that
+        follows every group clears it.
         """
-        attempts = delivery.attempt_count + 1
-        decision = decide(verdict, attempts, delivery.endpoint)
-        circuit_state = None
-        if decision.circuit_outcome:
-            endpoint = self.env["mfg.integration.endpoint"].browse(delivery.endpoint.id)
-            circuit_state = endpoint._record_circuit_outcome(decision.circuit_outcome)
+        rows = []
+        outcomes = {}
+        for delivery, verdict in answers:
+            attempts = delivery.attempt_count + 1
+            decision = decide(verdict, attempts, delivery.endpoint)
+            if decision.circuit_outcome:
+                outcomes[delivery.endpoint.id] = outcomes.get(delivery.endpoint.id, "") + decision.circuit_outcome
+            rows.append(
+                (
+                    delivery.message_id,
+                    delivery.company_id,
+                    verdict.duration_ms,
+                    verdict.status,
+                    payload.excerpt(verdict.response),
+                    decision.state,
+                    attempts,
+                    decision.delay,
+                    payload.excerpt(verdict.reason, 500) if decision.state != "done" else None,
+                )
+            )
+        columns = list(zip(*rows, strict=True))
         self.env.cr.execute(
             SQL(
-                """
+                NO_FLUSH_WAIT
+                + """
                 WITH clock AS (SELECT %(now)s AS now),
+                answer AS (
+                    SELECT * FROM unnest(%(ids)s::int[], %(companies)s::int[], %(durations)s::int[],
+                                         %(statuses)s::int[], %(excerpts)s::text[], %(states)s::varchar[],
+                                         %(attempts)s::int[], %(delays)s::float8[], %(errors)s::text[])
+                        AS a(id, company_id, duration_ms, status, excerpt, state, attempts, delay, error)
+                ),
                 attempt AS (
                     INSERT INTO mfg_integration_attempt
                            (message_id, company_id, attempted_at, duration_ms, http_status, response_excerpt,
                             create_uid, write_uid, create_date, write_date)
-                    SELECT %(id)s, %(company)s, now, %(duration)s, %(status)s, %(excerpt)s, %(uid)s, %(uid)s, now, now
-                      FROM clock
+                    SELECT a.id, a.company_id, clock.now, a.duration_ms, a.status, a.excerpt,
+                           %(uid)s, %(uid)s, clock.now, clock.now
+                      FROM answer a, clock
+                ),
+                message AS (
+                    UPDATE mfg_integration_message m
+                       SET state = a.state, attempt_count = a.attempts, claimed_until = NULL,
+                           last_http_status = a.status, first_attempt_at = COALESCE(m.first_attempt_at, clock.now),
+                           done_at = CASE WHEN a.state = 'done' THEN clock.now END,
+                           latency_ms = CASE WHEN a.state = 'done' THEN GREATEST(0, round(
+                               extract(epoch FROM clock.now - COALESCE(m.queued_at, m.create_date)) * 1000))::int END,
+                           next_attempt_at = CASE WHEN a.delay IS NULL THEN m.next_attempt_at
+                                                  ELSE clock.now + make_interval(secs => a.delay) END,
+                           last_error = a.error, write_uid = %(uid)s, write_date = clock.now
+                      FROM answer a, clock
+                     WHERE m.id = a.id
                 )
-                UPDATE mfg_integration_message m
-                   SET state = %(state)s, attempt_count = %(attempts)s, claimed_until = NULL,
-                       last_http_status = %(status)s, first_attempt_at = COALESCE(m.first_attempt_at, clock.now),
-                       done_at = CASE WHEN %(state)s = 'done' THEN clock.now END,
-                       latency_ms = CASE WHEN %(state)s = 'done' THEN GREATEST(0, round(
-                           extract(epoch FROM clock.now - COALESCE(m.queued_at, m.create_date)) * 1000))::int END,
-                       next_attempt_at = CASE WHEN %(delay)s::float IS NULL THEN m.next_attempt_at
-                                              ELSE clock.now + make_interval(secs => %(delay)s::float) END,
-                       last_error = %(error)s, write_uid = %(uid)s, write_date = clock.now
-                  FROM clock
-                 WHERE m.id = %(id)s
+                SELECT id FROM mfg_integration_endpoint
+                 WHERE id = ANY(%(endpoints)s)
+                   AND NOT (circuit_open_until IS NULL AND circuit_history = %(healthy)s)
                 """,
                 now=DB_NOW,
-                id=delivery.message_id,
-                company=delivery.company_id,
-                duration=verdict.duration_ms,
-                status=verdict.status,
-                excerpt=payload.excerpt(verdict.response),
+                ids=list(columns[0]),
+                companies=list(columns[1]),
+                durations=list(columns[2]),
+                statuses=list(columns[3]),
+                excerpts=list(columns[4]),
+                states=list(columns[5]),
+                attempts=list(columns[6]),
+                delays=list(columns[7]),
+                errors=list(columns[8]),
                 uid=self.env.uid,
-                state=decision.state,
-                attempts=attempts,
-                delay=decision.delay,
-                error=payload.excerpt(verdict.reason, 500) if decision.state != "done" else None,
+                endpoints=list(outcomes),
+                healthy=circuit.SUCCESS * circuit.WINDOW,
             )
         )
-        self.invalidate_model()
-        self.env["mfg.integration.attempt"].invalidate_model()
-        return circuit_state
+        unhealthy = {endpoint_id for (endpoint_id,) in self.env.cr.fetchall()}
+        Endpoint = self.env["mfg.integration.endpoint"]
+        return {
+            endpoint_id: Endpoint.browse(endpoint_id)._record_circuit_outcomes(endpoint_outcomes)
+            for endpoint_id, endpoint_outcomes in outcomes.items()
+            if endpoint_id in unhealthy or endpoint_outcomes.strip(circuit.SUCCESS)
+        }
 
     # -- support actions -----------------------------------------------------
 

@@ -16,7 +16,7 @@ from odoo.tools import config
 
 from simulators.mfgsim.scripted_receiver import Answer
 
-from ..models.mfg_integration_message import LEASE_SECONDS
+from ..models.mfg_integration_message import LEASE_RENEWAL, LEASE_SECONDS
 from ..models.res_company import ADMIN_NETWORKS_PARAM
 from ..models.secret_store import secret_box
 from .common import CommittedCase
@@ -184,6 +184,18 @@ class TestDispatcher(CommittedCase):
         self.assertEqual(sum(counts), 40)
         self.assertTrue(all(counts), "both dispatchers took a share of the queue")
         self.assertEqual(set(self.refresh(messages).mapped("state")), {"done"})
+
+    def test_an_answer_slower_than_the_lease_renewal_is_recorded_once(self):
+        # The dispatcher wakes up every LEASE_RENEWAL seconds without any answer, renews the lease,
+        # records nothing, and records the answer when it comes.
+        receiver = self.receiver(default=Answer(200, delay=LEASE_RENEWAL + 1))
+        self.subscribe(receiver, timeout=LEASE_RENEWAL + 10)
+        message = self.emit()
+        self.assertEqual(self.dispatch(), 1)
+        message = self.refresh(message)
+        self.assertEqual(message.state, "done")
+        self.assertEqual(message.attempt_ids.mapped("http_status"), [200])
+        self.assertEqual(len(receiver.received), 1)
 
     def test_parallel_deliveries_respect_the_endpoint_limit(self):
         receiver = self.receiver(default=Answer(200, delay=0.2))
@@ -407,17 +419,15 @@ class TestDispatcher(CommittedCase):
         first, second = batch._claim_due(50)
         batch._next_transaction()
         circuit = batch.env["mfg.integration.endpoint"].browse(endpoint.id)
-        for _attempt in range(endpoint.circuit_threshold):
-            circuit._record_circuit_outcome("c")
-        self.assertEqual(circuit._record_circuit_outcome("s"), "closed")
+        circuit._record_circuit_outcomes("c" * endpoint.circuit_threshold)
+        self.assertEqual(circuit._record_circuit_outcomes("s"), "closed")
         batch._next_transaction()
 
         self.assertFalse(batch._release(first), "a closed circuit keeps the message in the batch, to be sent")
         batch._next_transaction()
         self.assertEqual(self.refresh(messages).mapped("state"), ["in_progress"] * 2)
 
-        for _attempt in range(endpoint.circuit_threshold):
-            circuit._record_circuit_outcome("c")
+        circuit._record_circuit_outcomes("c" * endpoint.circuit_threshold)
         self.assertTrue(batch._release(second))
         batch._next_transaction()
         released = self.refresh(messages).filtered(lambda message: message.id == second.message_id)

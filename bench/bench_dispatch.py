@@ -1,0 +1,397 @@
+"""Benchmark: the outbound dispatcher against a bare HTTP loop, and across two Odoo servers.
+
+Prints, for this machine, in one run:
+ (a) messages per second of the dispatcher in this process (claimed, signed, sent, recorded,
+     committed) beside a bare requests.Session POST loop to the same receiver: ratio, target >= 0.7;
+     and where the dispatcher's time goes (SQL statements and CPU per message, time waiting for
+     PostgreSQL, for answers, and in Python), from a second, profiled pass;
+ (b) messages per second with one Odoo server process dispatching (prefork, one cron worker), then
+     with two on the same database: ratio, target >= 1.6; each message delivered exactly once
+     (webhook-ids counted at the receiver).
+
+The receiver is bench/wire_receiver.py in its own process: an asyncio loop that only counts
+webhook-ids, so that the sender is what is measured (the Python receiver of the tests costs
+more CPU per request than the dispatcher, on the same two cores).
+
+Run it through `setup/bench` (throw-away cluster and database), or directly:
+    python3 bench/bench_dispatch.py -c odoo.conf -d DB [--messages 2000] [--parts ab]
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+
+PING = "mfg.integration.ping.v1"
+BENCH_DIR = Path(__file__).resolve().parent
+# The odoo-bin script (prefork workers are started as `sys.executable sys.argv[0] ...`).
+ODOO_BIN = str(Path(odoo.__file__).resolve().parent.parent / "odoo-bin")
+DRAIN_TIMEOUT = 300
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--messages", type=int, default=2000, help="messages per measure (default: 2000)")
+    parser.add_argument("--parts", default="ab", help="which measures to run, e.g. 'a' (default: ab)")
+    parser.add_argument(
+        "--parallel", type=int, default=4, help="the endpoint's Parallel Deliveries (default: 4, the field's default)"
+    )
+    return parser.parse_args()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WireReceiver:
+    """bench/wire_receiver.py in a child process."""
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, str(BENCH_DIR / "wire_receiver.py")], stdout=subprocess.PIPE, text=True
+        )
+        self.port = int(self.proc.stdout.readline())
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait()
+
+    def counts(self):
+        return requests.get(f"http://127.0.0.1:{self.port}/ids", timeout=10).json()
+
+    def wait_for(self, event_ids):
+        """Wall-clock time when every one of ``event_ids`` had arrived, and the receiver's counts then."""
+        deadline = time.monotonic() + DRAIN_TIMEOUT
+        while time.monotonic() < deadline:
+            counts = self.counts()
+            if all(event_id in counts for event_id in event_ids):
+                return time.time(), counts
+            time.sleep(0.05)
+        missing = sum(event_id not in self.counts() for event_id in event_ids)
+        raise RuntimeError(f"{missing} of {len(event_ids)} messages not delivered after {DRAIN_TIMEOUT} s")
+
+
+class Hub:
+    """The bench database, driven through the ORM in this process."""
+
+    def __init__(self, database, parallel):
+        self.registry = Registry(database)
+        self.parallel = parallel
+
+    def cursor(self):
+        return self.registry.cursor()
+
+    @staticmethod
+    def env(cr):
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def make_endpoint(self, url):
+        with self.cursor() as cr:
+            env = self.env(cr)
+            event_type = env["mfg.integration.event.type"]._get_by_code(PING)
+            system = env["mfg.integration.system"].create({"name": "Bench dispatch", "code": f"BD-{time.time_ns()}"})
+            endpoint = env["mfg.integration.endpoint"].create(
+                {
+                    "name": "bench dispatch",
+                    "system_id": system.id,
+                    "url": url,
+                    "max_parallel": self.parallel,
+                    "subscription_ids": [(0, 0, {"event_type_id": event_type.id})],
+                }
+            )
+            return system.id, endpoint.id
+
+    def emit(self, endpoint_id, count):
+        """Queue ``count`` pings in one transaction; their event ids and the commit's wall-clock time."""
+        with self.cursor() as cr:
+            env = self.env(cr)
+            endpoint = env["mfg.integration.endpoint"].browse(endpoint_id)
+            Message = env["mfg.integration.message"]
+            event_ids = []
+            for index in range(count):
+                event_ids += Message.emit(
+                    PING,
+                    endpoint,
+                    {"endpoint": endpoint.name, "system": "bench", "message": str(index)},
+                    endpoints=endpoint,
+                ).mapped("event_id")
+            cr.commit()
+            return event_ids, time.time()
+
+    def dispatch(self):
+        with self.cursor() as cr:
+            return self.env(cr)["mfg.integration.message"]._cron_dispatch(batch_size=100, time_budget=600, linger=0)
+
+    def last_body(self, endpoint_id):
+        """The exact bytes the dispatcher sent for one message (the bare loop posts them)."""
+        with self.cursor() as cr:
+            env = self.env(cr)
+            message = env["mfg.integration.message"].search([("endpoint_id", "=", endpoint_id)], limit=1)
+            envelope = message._envelopes(message.event_type_id.ids)[message.event_type_id.id]
+            return envelope.body(
+                message.event_id, message.payload, message.create_date, message.subject,
+                message.correlation_id, message.causation_id or None,
+            )  # fmt: skip
+
+    def drop_system(self, system_id):
+        with self.cursor() as cr:
+            cr.execute(
+                "DELETE FROM mfg_integration_attempt WHERE message_id IN "
+                "(SELECT id FROM mfg_integration_message WHERE system_id = %s)",
+                [system_id],
+            )
+            cr.execute("DELETE FROM mfg_integration_message WHERE system_id = %s", [system_id])
+            self.env(cr)["mfg.integration.system"].browse(system_id).unlink()
+
+    def set_dispatch_slots(self, count):
+        """Activate the first ``count`` dispatcher slots; returns the previous activity of each."""
+        with self.cursor() as cr:
+            env = self.env(cr)
+            crons = [env.ref(xmlid) for xmlid in dispatch_slot_xmlids()]
+            previous = [cron.active for cron in crons]
+            for index, cron in enumerate(crons):
+                cron.active = index < count
+            return previous
+
+    def restore_dispatch_slots(self, previous):
+        with self.cursor() as cr:
+            env = self.env(cr)
+            for xmlid, active in zip(dispatch_slot_xmlids(), previous, strict=True):
+                env.ref(xmlid).active = active
+
+
+def dispatch_slot_xmlids():
+    # Imported once the registry set the addons path up.
+    from odoo.addons.mfg_integration.models.mfg_integration_message import DISPATCH_CRONS
+
+    return DISPATCH_CRONS
+
+
+def bare_loop(url, count, body):
+    """Seconds and CPU seconds (this process) to POST ``body`` ``count`` times, one after the other."""
+    session = requests.Session()
+    started, cpu = time.perf_counter(), time.process_time()
+    for index in range(count):
+        headers = {"Content-Type": "application/cloudevents+json", "webhook-id": f"bare-{index}"}
+        session.post(url, data=body, headers=headers, timeout=10)
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def profile_figures(hub, endpoint_id, receiver, count):
+    """Dispatch ``count`` messages under cProfile (main thread) and a statement counter."""
+    event_ids, _at = hub.emit(endpoint_id, count)
+    statements = [0]
+    execute = odoo.sql_db.Cursor.execute
+
+    def counting_execute(cr, *args, **kwargs):
+        statements[0] += 1
+        return execute(cr, *args, **kwargs)
+
+    odoo.sql_db.Cursor.execute = counting_execute
+    profiler = cProfile.Profile()
+    cpu, wall = time.process_time(), time.perf_counter()
+    try:
+        profiler.enable()
+        sent = hub.dispatch()
+        profiler.disable()
+    finally:
+        odoo.sql_db.Cursor.execute = execute
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    receiver.wait_for(event_ids)
+    stats = pstats.Stats(profiler).stats
+    seconds = {"postgresql": 0.0, "answers": 0.0}
+    for (_file, _line, name), (_calls, _ncalls, tottime, _cumtime, _callers) in stats.items():
+        if name in ("<method 'execute' of 'psycopg2.extensions.cursor' objects>",
+                    "<method 'commit' of 'psycopg2.extensions.connection' objects>"):  # fmt: skip
+            seconds["postgresql"] += tottime
+        elif name == "<method 'acquire' of '_thread.lock' objects>":
+            seconds["answers"] += tottime
+    total = sum(entry[2] for entry in stats.values())
+    per_message = 1000 / max(sent, 1)
+    print(f"  profiled pass ({sent} messages, cProfile on the dispatcher's thread, slower than unprofiled):")
+    print(f"    SQL statements per message: {statements[0] / max(sent, 1):.2f}")
+    print(
+        f"    per message: CPU {cpu * per_message:.2f} ms (all threads of this process), "
+        f"wall {wall * per_message:.2f} ms"
+    )
+    print(
+        f"    dispatcher thread per message: waiting for PostgreSQL {seconds['postgresql'] * per_message:.2f} ms, "
+        f"for answers {seconds['answers'] * per_message:.2f} ms, "
+        f"Python {(total - seconds['postgresql'] - seconds['answers']) * per_message:.2f} ms"
+    )
+    print("    top 12 functions by own time:")
+    for (file, line, name), (_c, calls, tottime, _cum, _callers) in sorted(stats.items(), key=lambda item: -item[1][2])[
+        :12
+    ]:
+        print(f"      {tottime * per_message:6.3f} ms/msg  {calls:7d} calls  {Path(file).name}:{line} {name}")
+
+
+def measure_in_process(hub, receiver, messages):
+    print("(a) dispatcher in this process vs a bare requests.Session loop, same receiver")
+    system_id, endpoint_id = hub.make_endpoint(receiver.url)
+    try:
+        hub.emit(endpoint_id, 100)
+        hub.dispatch()  # warm-up: connections, caches
+        event_ids, _at = hub.emit(endpoint_id, messages)
+        started, cpu = time.perf_counter(), time.process_time()
+        sent = hub.dispatch()
+        dispatcher_rate = sent / (time.perf_counter() - started)
+        dispatcher_cpu = (time.process_time() - cpu) * 1000 / sent
+        _done, counts = receiver.wait_for(event_ids)
+        duplicates = sum(counts[event_id] - 1 for event_id in event_ids)
+        bare_seconds, bare_cpu = bare_loop(receiver.url, messages, hub.last_body(endpoint_id))
+        bare_rate, bare_cpu = messages / bare_seconds, bare_cpu * 1000 / messages
+        print(
+            f"  dispatcher: {dispatcher_rate:8.1f} msg/s, CPU {dispatcher_cpu:.3f} ms/msg "
+            f"({sent} delivered, {duplicates} duplicates)"
+        )
+        print(f"  bare requests.Session loop: {bare_rate:8.1f} msg/s, CPU {bare_cpu:.3f} ms/msg")
+        print(f"  ratio dispatcher / bare loop: {dispatcher_rate / bare_rate:.3f} (target >= 0.7)")
+        print(f"  CPU ratio bare loop / dispatcher (less noisy on a loaded machine): {bare_cpu / dispatcher_cpu:.3f}")
+        profile_figures(hub, endpoint_id, receiver, min(messages, 1000))
+    finally:
+        hub.drop_system(system_id)
+
+
+class OdooServer:
+    """One Odoo server process on the bench database: prefork, one HTTP and one cron worker."""
+
+    def __init__(self, config, database, log_dir):
+        port = free_port()
+        self.log = Path(log_dir) / f"odoo-{port}.log"
+        cmd = [
+            sys.executable, ODOO_BIN, "-c", config, "-d", database, f"--db-filter=^{database}$",
+            "--http-interface=127.0.0.1", f"--http-port={port}", f"--gevent-port={free_port()}",
+            "--workers=1", "--max-cron-threads=1", f"--logfile={self.log}", "--log-level=warn",
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.health = f"http://127.0.0.1:{port}/web/health"
+
+    def wait_ready(self, timeout=180):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Odoo exited with {self.proc.returncode}, see {self.log}")
+            try:
+                if requests.get(self.health, timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"Odoo not ready after {timeout} s, see {self.log}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()  # the arbiter stops its workers
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def machine_cpu():
+    """(busy, total) CPU seconds of the whole machine so far, all cores together (/proc/stat)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        ticks = [int(value) for value in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    hertz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - idle) / hertz, sum(ticks) / hertz
+
+
+def group_cpu(pgids):
+    """CPU seconds used so far by the processes of the process groups ``pgids`` (and their reaped children)."""
+    seconds = 0.0
+    for stat_path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_path.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[2]) in pgids:  # fields after "pid (comm)": state ppid pgrp ... utime(11) stime cutime cstime
+            seconds += sum(int(value) for value in fields[11:15])
+    return seconds / os.sysconf("SC_CLK_TCK")
+
+
+def drain(hub, receiver, endpoint_id, messages, servers):
+    """Messages per second from the commit of ``messages`` until the last one arrived, duplicates,
+    cores of the machine busy meanwhile and Odoo servers' CPU milliseconds per message."""
+    pgids = {server.proc.pid for server in servers}
+    busy, total = machine_cpu()
+    odoo_cpu = group_cpu(pgids)
+    event_ids, committed_at = hub.emit(endpoint_id, messages)
+    done_at, counts = receiver.wait_for(event_ids)
+    busy_after, total_after = machine_cpu()
+    return (
+        messages / (done_at - committed_at),
+        sum(counts[event_id] - 1 for event_id in event_ids),
+        (busy_after - busy) / (total_after - total) * (os.cpu_count() or 1),
+        (group_cpu(pgids) - odoo_cpu) * 1000 / messages,
+    )
+
+
+def measure_servers(hub, receiver, config, database, messages):
+    print("(b) Odoo server processes dispatching (prefork, one cron worker each, 2 dispatcher slots)")
+    previous = hub.set_dispatch_slots(2)
+    system_id, endpoint_id = hub.make_endpoint(receiver.url)
+    servers = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-dispatch-") as log_dir:
+            try:
+                for count in (1, 2):
+                    servers.append(OdooServer(config, database, log_dir))
+                    servers[-1].wait_ready()
+                    time.sleep(3)  # idle and listening for the wake-up
+                    drain(hub, receiver, endpoint_id, 100, servers)  # warm-up
+                    rate, duplicates, cores, cpu = drain(hub, receiver, endpoint_id, messages, servers)
+                    print(
+                        f"  {count} server(s): {rate:8.1f} msg/s ({messages} delivered, {duplicates} duplicates); "
+                        f"Odoo CPU {cpu:.2f} ms/msg; machine busy {cores:.2f} of {os.cpu_count()} cores "
+                        f"(load average {os.getloadavg()[0]:.1f})"
+                    )
+                    if count == 1:
+                        one = rate
+                print(f"  ratio two servers / one: {rate / one:.3f} (target >= 1.6)")
+            finally:
+                for server in servers:
+                    server.stop()
+    finally:
+        hub.drop_system(system_id)
+        hub.restore_dispatch_slots(previous)
+
+
+def main():
+    args = parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured
+    odoo.tools.config.parse_config(["-c", args.config])
+    hub = Hub(args.database, args.parallel)
+    with WireReceiver() as receiver:
+        print(
+            f"Odoo {odoo.release.version}, {args.messages} messages per measure, endpoint with {args.parallel} "
+            "parallel deliveries, receiver bench/wire_receiver.py"
+        )
+        if "a" in args.parts:
+            measure_in_process(hub, receiver, args.messages)
+        if "b" in args.parts:
+            measure_servers(hub, receiver, args.config, args.database, args.messages)
+
+
+if __name__ == "__main__":
+    main()
