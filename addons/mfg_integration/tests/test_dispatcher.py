@@ -400,6 +400,22 @@ class TestDispatcher(CommittedCase):
                 secret_box(self.env)
             self.assertFalse(os.path.exists(lost), "no new key was created")
 
+    def test_an_endpoint_without_secret_keeps_its_messages_for_later_and_the_others_are_sent(self):
+        broken_receiver, receiver = self.receiver(), self.receiver()
+        broken = self.subscribe(broken_receiver, backoff_cap=600.0)
+        self.subscribe(receiver)
+        broken.sudo().secret_encrypted = False  # as after an administrator's mistake
+        self.cr.commit()
+        messages = self.emit()  # one message per endpoint
+        self.assertEqual(self.dispatch(), 1)
+        messages = self.refresh(messages)
+        kept = messages.filtered(lambda message: message.endpoint_id == broken)
+        self.assertEqual(kept.state, "retry")
+        self.assertIn("has no signing secret", kept.last_error)
+        self.assertGreater(kept.next_attempt_at, fields.Datetime.now() + timedelta(seconds=500))
+        self.assertEqual((messages - kept).state, "done")
+        self.assertEqual((len(broken_receiver.received), len(receiver.received)), (0, 1))
+
     def test_a_retry_due_within_seconds_is_sent_by_the_same_run_not_the_next_cron_poll(self):
         receiver = self.receiver().answer(Answer(503))
         self.subscribe(receiver, backoff_base=1.0, backoff_cap=1.0)

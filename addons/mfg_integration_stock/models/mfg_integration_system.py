@@ -84,6 +84,7 @@ class MfgIntegrationSystem(models.Model):
         quants = self.env["stock.quant"]._gather(product, location, lot_id=lot or None, strict=bool(lot))
         on_hand = sum(quants.mapped("quantity"))
         if float_compare(quantity, on_hand, precision_rounding=product.uom_id.rounding) > 0:
+            lot_text = f" {lot.name}" if lot else ""  # outside the _() call: the .pot extraction reads its arguments
             raise MfgBusinessError(
                 self.env._(
                     "%(location)s holds %(on_hand)s %(uom)s of %(material)s%(lot)s: %(quantity)s cannot be taken "
@@ -92,7 +93,7 @@ class MfgIntegrationSystem(models.Model):
                     on_hand=on_hand,
                     uom=product.uom_id.name,
                     material=product._mfg_code(),
-                    lot=f" {lot.name}" if lot else "",
+                    lot=lot_text,
                     quantity=quantity,
                 ),
                 path=path,
