@@ -99,10 +99,12 @@ class _CronWorkersNotifier:
                     with self._connection().cursor() as cursor:
                         cursor.execute(query.code, query.params)
                     return
-                except psycopg2.Error:
+                except psycopg2.Error as error:
                     self._close()
                     if attempt == 2:
-                        raise
+                        # Runs after the business commit: failing here would report a committed change as an
+                        # error. The trigger rows are committed; the slots start at the next cron poll.
+                        _logger.warning("Could not wake the cron workers (%s): the next cron poll will", error)
 
     def _connection(self):
         if self.connection is None or self.pid != os.getpid():  # never share a connection with a forked worker
