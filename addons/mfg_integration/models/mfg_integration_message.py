@@ -46,7 +46,7 @@ LINGER_STEP = 1.0
 # A dispatcher that found nothing due stays this long (at most ``linger``) listening for new messages
 # (see dispatch_wakeup): under a steady flow, each is claimed as soon as it is committed, without a
 # new cron run per message.
-IDLE_LINGER = 5
+IDLE_LINGER = 2
 # Requests one dispatcher has in flight at once, all endpoints together.
 MAX_PARALLEL_SENDS = 16
 # Who hears about an event: from the routing cache, so emit() reads no configuration record.
