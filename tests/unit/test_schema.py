@@ -146,3 +146,13 @@ def test_check_schema_reports_every_error_once(invalid, errors):
     with pytest.raises(schema.SchemaViolation) as caught:
         schema.check_schema(invalid)
     assert caught.value.errors == errors
+
+
+def test_a_compiled_validator_reports_the_same_errors_placed_under_a_prefix():
+    validator = schema.compile_validator(SCHEMA)
+    instance = {"production_order": "", "quantity": 0, "occurred_at": "x"}
+    errors = schema.validator_errors(validator, instance, "/data")
+    unprefixed = schema.schema_errors(SCHEMA, instance)
+    assert errors == [{"path": "/data" + error["path"], "message": error["message"]} for error in unprefixed]
+    assert [error["path"] for error in errors] == ["/data/occurred_at", "/data/production_order", "/data/quantity"]
+    assert schema.validator_errors(validator, VALID) == []

@@ -34,27 +34,38 @@ def _pointer(path) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
 
 
+def compile_validator(schema: dict) -> Draft202012Validator:
+    """A validator for ``schema``: compile it once and keep it (e.g. per event type) to check many instances."""
+    return Draft202012Validator(schema, format_checker=FORMATS)
+
+
 @functools.lru_cache(maxsize=256)
 def _validator(schema_text: str) -> Draft202012Validator:
     # Keyed by canonical text: the dispatcher and the API validate the same few schemas all day.
-    return Draft202012Validator(json.loads(schema_text), format_checker=FORMATS)
+    return compile_validator(json.loads(schema_text))
+
+
+def validator_errors(validator: Draft202012Validator, instance, prefix: str = "") -> list[dict]:
+    """Every error of ``instance`` against a compiled validator as {path, message}, sorted by path;
+    ``prefix`` places the paths in a larger document (e.g. '/data' for the data of an event)."""
+    errors = [
+        {"path": prefix + _pointer(error.absolute_path), "message": error.message}
+        for error in validator.iter_errors(instance)
+    ]
+    return sorted(errors, key=lambda error: (error["path"], error["message"]))
 
 
 def schema_errors(schema: dict, instance) -> list[dict]:
     """Every error of ``instance`` against ``schema`` as {path, message}, sorted by path."""
-    validator = _validator(canonical_json(schema))
-    errors = [
-        {"path": _pointer(error.absolute_path), "message": error.message} for error in validator.iter_errors(instance)
-    ]
-    return sorted(errors, key=lambda error: (error["path"], error["message"]))
+    return validator_errors(_validator(canonical_json(schema)), instance)
 
 
 def ensure_valid(schema: dict, instance, prefix: str = "") -> None:
     """Raise SchemaViolation listing every error; ``prefix`` places the paths in a larger document
     (e.g. '/data' for the data of an event)."""
-    errors = schema_errors(schema, instance)
+    errors = validator_errors(_validator(canonical_json(schema)), instance, prefix)
     if errors:
-        raise SchemaViolation([{"path": prefix + error["path"], "message": error["message"]} for error in errors])
+        raise SchemaViolation(errors)
 
 
 _META_VALIDATOR = Draft202012Validator(

@@ -1,7 +1,8 @@
+import functools
 import logging
 import time
 import uuid
-from collections import Counter, deque
+from collections import Counter, deque, namedtuple
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
-from .. import cron_watchdog
+from .. import cron_watchdog, dispatch_wakeup
 from ..lib import circuit, cloudevents, payload, transport
 from ..lib.delivery import Delivery, decide
 
@@ -48,8 +49,14 @@ LINGER_STEP = 1.0
 # messages again, with the same webhook-id (at least once, as after a dispatcher crash),
 # while each commit saves a disk flush on the hot path.
 NO_FLUSH_WAIT = "SET LOCAL synchronous_commit TO OFF;"
+# A dispatcher that found nothing due stays this long (at most ``linger``) listening for new messages
+# (see dispatch_wakeup): under a steady flow, each is claimed as soon as it is committed, without a
+# new cron run per message.
+IDLE_LINGER = 2
 # Requests one dispatcher has in flight at once, all endpoints together.
 MAX_PARALLEL_SENDS = 16
+# Who hears about an event: from the routing cache, so emit() reads no configuration record.
+Route = namedtuple("Route", "endpoint_id company_id system_id")
 
 
 class MfgIntegrationMessage(models.Model):
@@ -183,13 +190,16 @@ class MfgIntegrationMessage(models.Model):
         if not event_type:
             raise UserError(self.env._("Unknown outbound event type %(code)s.", code=event_type_code))
         if endpoints is None:
-            endpoints = self._subscribed_endpoints(event_type, record)
-        if not endpoints:
+            routes = self._subscribed_routes(event_type, record)
+        else:
+            routes = [Route(endpoint.id, endpoint.company_id.id, endpoint.system_id.id) for endpoint in endpoints]
+        if not routes:
             return self.browse()
         if callable(data):
             data = data()
         event_type.ensure_valid(data)
-        payloads = self._payloads_per_system(event_type, data, endpoints.system_id)
+        system_ids = list(dict.fromkeys(route.system_id for route in routes))
+        payloads = self._payloads_per_system(event_type, data, self.env["mfg.integration.system"].browse(system_ids))
         context = self.env.context
         common = {
             "direction": "outbound",
@@ -207,12 +217,12 @@ class MfgIntegrationMessage(models.Model):
             [
                 dict(
                     common,
-                    **payloads[endpoint.system_id.id],
-                    endpoint_id=endpoint.id,
-                    system_id=endpoint.system_id.id,
-                    company_id=endpoint.company_id.id,
+                    **payloads[route.system_id],
+                    endpoint_id=route.endpoint_id,
+                    system_id=route.system_id,
+                    company_id=route.company_id,
                 )
-                for endpoint in endpoints
+                for route in routes
             ]
         )
         self._trigger_dispatch_once()
@@ -240,24 +250,31 @@ class MfgIntegrationMessage(models.Model):
 
     @api.model
     def _subscribed_endpoints(self, event_type, record):
+        """The endpoints that hear about ``record`` for ``event_type`` (see _subscribed_routes)."""
         endpoints = self.env["mfg.integration.endpoint"].sudo()
+        return endpoints.browse([route.endpoint_id for route in self._subscribed_routes(event_type, record)])
+
+    @api.model
+    def _subscribed_routes(self, event_type, record):
+        """Routes (endpoint, company, system) of the endpoints that hear about ``record``: read from
+        the routing cache, so that emit() reads no configuration record in the planner's transaction."""
         # Records without a company (shared partners, products) belong to the user's company here.
         company = (record.company_id if "company_id" in record._fields else None) or self.env.company
-        selected_ids = []
-        for endpoint_id, company_id, domain_text in self._subscriptions_for(event_type.code):
+        routes = []
+        for endpoint_id, company_id, system_id, domain_text in self._subscriptions_for(event_type.code):
             if company_id != company.id:
                 continue
             domain = safe_eval(domain_text or "[]")
             if domain and not record.filtered_domain(domain):
                 continue
-            selected_ids.append(endpoint_id)
-        return self._filter_endpoints_for_record(endpoints.browse(selected_ids), record)
+            routes.append(Route(endpoint_id, company_id, system_id))
+        return self._filter_routes_for_record(routes, record) if routes else routes
 
     @api.model
-    def _filter_endpoints_for_record(self, endpoints, record):
-        """Hook for domain addons: drop endpoints that must not hear about ``record``
-        (e.g. another plant's systems)."""
-        return endpoints
+    def _filter_routes_for_record(self, routes, record):
+        """Hook for domain addons: drop the routes (``Route`` tuples) of endpoints that must not
+        hear about ``record`` (e.g. another plant's systems). Use cached configuration only."""
+        return routes
 
     @api.model
     @tools.ormcache("event_type_code")
@@ -268,7 +285,7 @@ class MfgIntegrationMessage(models.Model):
             self.env[model].flush_model()
         self.env.cr.execute(
             """
-            SELECT e.id, e.company_id, s.filter_domain
+            SELECT e.id, e.company_id, e.system_id, s.filter_domain
               FROM mfg_integration_subscription s
               JOIN mfg_integration_endpoint e ON e.id = s.endpoint_id
               JOIN mfg_integration_event_type t ON t.id = s.event_type_id
@@ -282,12 +299,36 @@ class MfgIntegrationMessage(models.Model):
 
     @api.model
     def _trigger_dispatch_once(self):
-        """Wake the dispatcher slots right after this transaction commits (once per transaction)."""
+        """Wake the dispatchers right after this transaction commits (once per transaction), in one
+        statement: a running dispatcher through a NOTIFY (PostgreSQL delivers it at commit, never after
+        a rollback, see dispatch_wakeup), every active idle slot through a trigger row; then, after the
+        commit, one notification to the cron workers for all the slots (see notify_cron_workers)."""
         flags = self.env.cr.precommit.data
-        if not flags.get("mfg_integration.dispatch_triggered"):
-            flags["mfg_integration.dispatch_triggered"] = True
-            for cron in self._dispatch_crons():
-                cron._trigger()
+        if flags.get("mfg_integration.dispatch_triggered"):
+            return
+        flags["mfg_integration.dispatch_triggered"] = True
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, write_uid, create_date, write_date)
+                SELECT id, now() AT TIME ZONE 'UTC', %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC',
+                       now() AT TIME ZONE 'UTC'
+                  FROM ir_cron
+                 WHERE active AND id = ANY(%(slots)s);
+                NOTIFY %(channel)s
+                """,
+                uid=self.env.uid,
+                slots=list(self._dispatch_slot_ids()),
+                channel=SQL.identifier(dispatch_wakeup.CHANNEL),
+            )
+        )
+        self.env.cr.postcommit.add(functools.partial(dispatch_wakeup.notify_cron_workers, self.env.cr.dbname))
+
+    @api.model
+    def _dispatch_slot_ids(self):
+        """Ids of the dispatcher slots' scheduled actions, active or not (no query: cached xmlids)."""
+        ids = (self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=False) for xmlid in DISPATCH_CRONS)
+        return tuple(filter(None, ids))
 
     @api.model
     def _dispatch_crons(self):
@@ -340,16 +381,22 @@ class MfgIntegrationMessage(models.Model):
     @api.model
     def _dispatch_until(self, deadline, batch_size, linger):
         sent = 0
-        with ThreadPoolExecutor(max_workers=MAX_PARALLEL_SENDS, thread_name_prefix="mfg-dispatch") as pool:
+        with (
+            ThreadPoolExecutor(max_workers=MAX_PARALLEL_SENDS, thread_name_prefix="mfg-dispatch") as pool,
+            dispatch_wakeup.Listener(self.env.cr.dbname) as listener,
+        ):
+            busy_at = time.monotonic()
             while time.monotonic() < deadline:
                 sent_now = self._send_due(pool, deadline, batch_size)
                 if sent_now:
                     sent += sent_now
+                    busy_at = time.monotonic()
                     continue
-                if self._seconds_until_next_due(linger) is None:
+                idle_for = time.monotonic() - busy_at
+                if idle_for >= min(linger, IDLE_LINGER) and self._seconds_until_next_due(linger) is None:
                     return sent
-                # Short steps: a message emitted meanwhile is claimed within a second.
-                time.sleep(min(LINGER_STEP, max(deadline - time.monotonic(), 0)))
+                # Woken by a message emitted meanwhile, or after a short step for retries coming due.
+                listener.wait(min(LINGER_STEP, max(deadline - time.monotonic(), 0)))
         if self._seconds_until_next_due(linger) is not None:
             # Budget spent with work ahead: the next run starts now, not at the next cron poll.
             for cron in self._dispatch_crons():

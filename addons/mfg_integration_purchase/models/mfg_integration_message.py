@@ -5,10 +5,10 @@ class MfgIntegrationMessage(models.Model):
     _inherit = "mfg.integration.message"
 
     @api.model
-    def _filter_endpoints_for_record(self, endpoints, record):
+    def _filter_routes_for_record(self, routes, record):
         """A purchase order's events go to its supplier's own system only."""
-        endpoints = super()._filter_endpoints_for_record(endpoints, record)
+        routes = super()._filter_routes_for_record(routes, record)
         if record._name == "purchase.order":
             system = record.partner_id._mfg_supplier_system()
-            endpoints = endpoints.filtered(lambda endpoint: system and endpoint.system_id == system)
-        return endpoints
+            routes = [route for route in routes if system and route.system_id == system.id]
+        return routes
