@@ -47,7 +47,7 @@ MAX_PARALLEL_SENDS = 16
 # Retention purge: finished messages older than the retention go, PURGE_BATCH per transaction.
 PURGED_STATES = ("done", "cancelled")
 DEFAULT_RETENTION_DAYS = 30
-PURGE_BATCH = 5000
+PURGE_BATCH = 2000
 
 
 class MfgIntegrationMessage(models.Model):
@@ -84,8 +84,9 @@ class MfgIntegrationMessage(models.Model):
     )
     payload_sha256 = fields.Char(string="Payload SHA-256", readonly=True)
     payload_pretty = fields.Text(compute="_compute_payload_pretty", string="Payload (formatted)")
-    res_model = fields.Char(string="Record Model", index=True, readonly=True)
-    res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", index=True, readonly=True)
+    # Indexed together (mfg_integration_message_res_idx), not each alone: see init.
+    res_model = fields.Char(string="Record Model", readonly=True)
+    res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", readonly=True)
     record_ref = fields.Reference(
         selection="_selection_record_ref", compute="_compute_record_ref", string="Record"
     )
@@ -127,6 +128,19 @@ class MfgIntegrationMessage(models.Model):
                 ON mfg_integration_message (next_attempt_at, id)
              WHERE direction = 'outbound' AND state IN ('pending', 'retry', 'in_progress')
             """
+        )
+        # The messages of given records (badges and smart buttons of orders, transfers...): one
+        # index on both columns, since a model alone matches a third of a table of millions.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS mfg_integration_message_res_idx
+                ON mfg_integration_message (res_model, res_id)
+            """
+        )
+        # The single-column indexes it replaces (Odoo keeps an index its field no longer asks for),
+        # which the planner would otherwise still pick for a model's messages.
+        self.env.cr.execute(
+            "DROP INDEX IF EXISTS mfg_integration_message__res_model_index, mfg_integration_message__res_id_index"
         )
         # The retention purge walks only finished messages, oldest first.
         self.env.cr.execute(
