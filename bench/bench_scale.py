@@ -44,6 +44,8 @@ from odoo.modules.registry import Registry
 PING = "mfg.integration.ping.v1"
 TARGET_RATIO = 2.0
 RETENTION_DAYS = 30
+# Seconds the dispatcher runs alone before the purge: its claim latency without the purge.
+BASELINE_SECONDS = 20
 # Timeline of the fill: delivered messages spread over HISTORY_DAYS, so that 90% of them
 # are older than the retention (900k of a million go in the purge).
 HISTORY_DAYS = 330
@@ -61,6 +63,9 @@ LIST_FIELDS = (
     "create_date", "direction", "event_type_id", "subject", "system_id", "endpoint_id", "state",
     "attempt_count", "next_attempt_at", "last_http_status", "latency_ms", "last_error", "company_id",
 )  # fmt: skip
+# Domains of the support's lists: the Failed filter, the Inbound Exceptions menu.
+FAILED = [("state", "in", ("retry", "dead"))]
+EXCEPTIONS = [("direction", "=", "inbound"), ("state", "in", ("dead", "waiting"))]
 COUNT_LIMIT = 10_001  # what Odoo 18's list view sends (it shows "10000+" beyond)
 PAGE = 80
 
@@ -119,6 +124,7 @@ class ScaleBench:
         self.repeat = repeat
         self.fixture = {}
         self.rows = 0
+        self.page_rows = {}
 
     def env(self, cr, uid=SUPERUSER_ID, **context):
         return api.Environment(cr, uid, context)
@@ -386,9 +392,11 @@ class ScaleBench:
         def message_list(domain):
             def search(cr):
                 env = self.env(cr, manager, allowed_company_ids=companies)
-                env["mfg.integration.message"].web_search_read(
+                result = env["mfg.integration.message"].web_search_read(
                     domain, {name: {} for name in LIST_FIELDS}, limit=PAGE, count_limit=COUNT_LIMIT
                 )
+                # The page's rows (a short page at the small size costs less to read and show).
+                self.page_rows[str(domain)] = len(result["records"])
 
             return search
 
@@ -414,19 +422,19 @@ class ScaleBench:
             "GET /health (HTTP)": (http("health"), health_sql),
             "GET /metrics (HTTP)": (http("metrics"), metrics_sql),
             "list: Messages (80, counted to 10,000)": (message_list([]), message_list([])),
-            "list: Messages, filter Failed": (
-                message_list([("state", "in", ("retry", "dead"))]),
-                message_list([("state", "in", ("retry", "dead"))]),
-            ),
-            "list: Inbound Exceptions (dead, waiting)": (
-                message_list([("direction", "=", "inbound"), ("state", "in", ("dead", "waiting"))]),
-                message_list([("direction", "=", "inbound"), ("state", "in", ("dead", "waiting"))]),
-            ),
+            "list: Messages, filter Failed": (message_list(FAILED), message_list(FAILED)),
+            "list: Inbound Exceptions (dead, waiting)": (message_list(EXCEPTIONS), message_list(EXCEPTIONS)),
             "badges of 80 MOs, 80 transfers, 80 POs": (badges, badges),
         }
 
     def run_measures(self, measures):
-        return {name: median_ms(self.timed(function)) for name, (function, _sql) in measures.items()}
+        figures = {name: median_ms(self.timed(function)) for name, (function, _sql) in measures.items()}
+        pages = ", ".join(
+            f"{label} {self.page_rows[str(domain)]}"
+            for label, domain in (("Messages", []), ("Failed", FAILED), ("Inbound Exceptions", EXCEPTIONS))
+        )
+        print(f"  rows on the list pages at {self.rows:,} messages: {pages}", flush=True)
+        return figures
 
     def explain(self, measures):
         """EXPLAIN (ANALYZE) of the two slowest message statements of each measure."""
@@ -475,6 +483,9 @@ class ScaleBench:
             thread.start()
         time.sleep(3)  # the dispatcher is running when the purge starts
         claims.clear()
+        time.sleep(BASELINE_SECONDS)
+        baseline = list(claims)
+        claims.clear()
         batches = []
         started = time.perf_counter()
         with self.registry.cursor() as cr:
@@ -501,6 +512,7 @@ class ScaleBench:
             "batch_max": max(seconds for _count, seconds in batches),
             "batch_median": statistics.median(seconds for count, seconds in batches if count),
             "claims": during,
+            "baseline": baseline,
             "delivered": delivered_during,
         }
 
@@ -619,6 +631,13 @@ def print_purge(result):
         f" (one transaction each: median {result['batch_median'] * 1000:.0f} ms,"
         f" max {result['batch_max'] * 1000:.0f} ms)"
     )
+    baseline = result["baseline"]
+    if baseline:
+        print(
+            f"  dispatcher alone, {BASELINE_SECONDS} s before the purge: {len(baseline)} claims, claim+commit"
+            f" p50 {percentile_ms(baseline, 0.5):.1f} ms p95 {percentile_ms(baseline, 0.95):.1f} ms"
+            f" max {max(baseline) * 1000:.1f} ms"
+        )
     if claims:
         print(
             f"  dispatcher during the purge: {len(claims)} claims, claim+commit p50 {percentile_ms(claims, 0.5):.1f} ms"
