@@ -119,6 +119,9 @@ class MfgIntegrationMessage(models.Model):
     waits_for_id = fields.Many2one(
         "mfg.integration.message",
         readonly=True,
+        # Deleting a message (retention purge) looks up who waits for it: indexed, or every
+        # deleted message would scan the whole table.
+        index="btree_not_null",
         help="Inbound: the earlier message about the same subject that must be processed or ignored first.",
     )
 

@@ -1,8 +1,5 @@
 # These tests commit on purpose: the outbox and the dispatcher are about commits and rollbacks.
 # pylint: disable=invalid-commit
-from datetime import timedelta
-
-from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user
 
@@ -112,19 +109,6 @@ class TestAccessAndSecrets(IntegrationCase):
         self.assertEqual(self.endpoint._signing_secrets(), [new_secret, old_secret])
         form_values = self.endpoint.read()[0]
         self.assertNotIn(new_secret, str(form_values))
-
-    def test_retention_purges_old_delivered_messages_and_keeps_dead_letters(self):
-        other = self.env["mfg.integration.message"].emit(self.event_type.code, self.make_partner(), ORDER)
-        self.message.write({"state": "done"})
-        other.write({"state": "dead"})
-        old = fields.Datetime.now() - timedelta(days=31)
-        self.env.cr.execute(
-            "UPDATE mfg_integration_message SET create_date = %s WHERE id = ANY(%s)", [old, (self.message | other).ids]
-        )
-        self.env["mfg.integration.message"].invalidate_model()
-        self.env["mfg.integration.message"]._cron_purge()
-        self.assertFalse(self.message.exists())
-        self.assertTrue(other.exists())
 
     def test_inbound_signing_secret_is_shown_once_and_stored_encrypted(self):
         self.system.require_inbound_signature = True

@@ -14,7 +14,10 @@ class MfgIntegrationReconciliationPage(models.Model):
     company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
     page = fields.Integer(required=True, readonly=True)
     items = fields.Text(readonly=True, help="The page's items (JSON) as the system sent them.")
-    message_id = fields.Many2one("mfg.integration.message", string="Event", readonly=True, ondelete="set null")
+    # Indexed: the retention purge keeps the messages of pages still here, one lookup per message.
+    message_id = fields.Many2one(
+        "mfg.integration.message", string="Event", readonly=True, ondelete="set null", index="btree_not_null"
+    )
 
     _sql_constraints = [
         ("page_unique", "unique(run_id, page)", "A page of a snapshot is received once."),

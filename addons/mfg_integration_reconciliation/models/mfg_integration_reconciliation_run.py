@@ -32,6 +32,8 @@ class MfgIntegrationReconciliationRun(models.Model):
         string="Completing Event",
         readonly=True,
         ondelete="set null",
+        # The retention purge keeps the events of runs still here, one lookup per message.
+        index="btree_not_null",
         help="The event whose page completed the snapshot; accepted values are applied as this system's reports.",
     )
     state = fields.Selection(
