@@ -39,6 +39,7 @@ class OdooServer:
     db: str
     conf: str
     log_path: Path
+    process: subprocess.Popen | None = None  # the server process, for the tests that kill it
 
     def url(self, path):
         return self.base_url + path
@@ -83,7 +84,7 @@ def odoo_server_process(conf, db, log_path, max_cron_threads=1):
         f"--logfile={log_path}", "--log-level=info",
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
-    server = OdooServer(f"http://127.0.0.1:{port}", db, conf, log_path)
+    server = OdooServer(f"http://127.0.0.1:{port}", db, conf, log_path, proc)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
