@@ -78,6 +78,14 @@ def stored(pg, system_id, event_id):
     return count
 
 
+def consumer_connected(pg, system_id):
+    with pg.cursor() as cr:
+        cr.execute("SELECT connected FROM mfg_integration_broker_consumer WHERE key = %s", [f"mqtt:{system_id}"])
+        row = cr.fetchone()
+    pg.rollback()
+    return bool(row and row[0])
+
+
 def wait(condition, timeout, what):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -106,6 +114,7 @@ def test_a_message_received_but_not_stored_when_odoo_is_killed_is_redelivered_an
     first, second = event("ART-1"), event("ART-2")
     with odoo_server_process(conf, db, logs / "first.log") as server:
         pg = pg_connect(server)
+        wait(lambda: consumer_connected(pg, system_id), 120, "the server's cron running the system's consumer")
         publish(f"{code}/NP/mes/reports", first)
         wait(lambda: stored(pg, system_id, first["id"]), 120, "the first event stored by the server's consumer")
         # /health and /metrics while the consumer is subscribed.

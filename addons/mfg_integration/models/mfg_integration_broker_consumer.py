@@ -88,15 +88,17 @@ class MfgIntegrationBrokerConsumer(models.Model):
         stop.set()
         for run in runs:
             run.thread.join(STOP_TIMEOUT)
-        self._record_state(held)
+        # Figures only: the next run reports its heartbeat within seconds, /health sees no gap.
+        self._record_state(held, final=True)
         # The next run starts now: consumers stay subscribed across runs.
         self._runner_cron()._trigger()
         self.env.cr.commit()  # pylint: disable=invalid-commit
         return [run.consumer.key for run in held]
 
     @api.model
-    def _record_state(self, runs):
-        """Write the heartbeat and figures of the runs this process holds, and commit."""
+    def _record_state(self, runs, final=False):
+        """Write the heartbeat and figures of the runs this process holds (``final``: the figures
+        only), and commit."""
         now = fields.Datetime.now()
         # sudo: the runner (a scheduled action) writes technical state that users only read.
         states = self.sudo()
@@ -104,11 +106,9 @@ class MfgIntegrationBrokerConsumer(models.Model):
         for run in runs:
             consumer = run.consumer
             messages, refused, last_message_at = run.take_figures()
-            values = {
-                "heartbeat_at": now if run.alive() else False,
-                "connected": consumer.connected and run.alive(),
-                "last_error": payload.excerpt(consumer.last_error, 500) or False,
-            }
+            values = {"last_error": payload.excerpt(consumer.last_error, 500) or False}
+            if not final:
+                values.update(heartbeat_at=now, connected=consumer.connected and run.alive())
             if last_message_at:
                 values["last_message_at"] = last_message_at
             state = existing.get(consumer.key)

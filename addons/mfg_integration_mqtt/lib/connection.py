@@ -37,7 +37,6 @@ class BrokerSettings:
     ca_pem: str = ""  # trusted CA certificates, PEM; empty: the system's
     cert_pem: str = ""  # client certificate, PEM
     key_pem: str = ""  # client private key, PEM
-    insecure: bool = False  # TLS without host name verification (test brokers only)
 
     def __repr__(self):  # never print the password or the key in a log line
         return f"BrokerSettings({self.host}:{self.port}, protocol={self.protocol}, tls={self.tls})"
@@ -45,6 +44,23 @@ class BrokerSettings:
 
 class ConnectError(Exception):
     """The broker could not be reached or refused the connection."""
+
+
+class AddressRefused(Exception):
+    """Every address of the broker's host is refused by the outbound address policy."""
+
+
+def address_refusal(host, address_policy):
+    """Why the outbound address policy refuses every address ``host`` resolves to, else None."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return None  # not resolvable: the connection attempt fails and is retried
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    refusals = [address_policy.refusal(address) for address in addresses]
+    if all(refusals):
+        return f"{host}: " + "; ".join(refusals)
+    return None
 
 
 def _tls_context(settings):
@@ -57,8 +73,6 @@ def _tls_context(settings):
                 with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w", encoding="utf-8") as handle:
                     handle.write(text)
             context.load_cert_chain(cert, key if settings.key_pem else None)
-    if settings.insecure:
-        context.check_hostname = False
     return context
 
 
@@ -91,7 +105,6 @@ def _connect(settings, client_id, version, persistent, on_message, on_connect, m
         client.username_pw_set(settings.username, settings.password or None)
     if settings.tls:
         client.tls_set_context(_tls_context(settings))
-        client.tls_insecure_set(settings.insecure)
     connected = threading.Event()
     outcome = {}
 
@@ -151,8 +164,10 @@ def process_client_id(base):
 
 
 class PublisherPool:
-    """One publishing client per connection settings in this process, connected on first use and
-    again after a failure (at most once per RECONNECT_PAUSE: a down broker is not hammered)."""
+    """One publishing client per connection settings and outbound address policy in this process
+    (a connection allowed by one company's policy is never reused for another's), connected on first
+    use and again after a failure, at most once per RECONNECT_PAUSE: a down broker is not hammered.
+    The policy is checked when connecting (the host's addresses resolved then)."""
 
     RECONNECT_PAUSE = 1.0
 
@@ -161,37 +176,36 @@ class PublisherPool:
         self._clients = {}
         self._failed_at = {}
 
-    def client(self, settings):
-        """The connected client for ``settings``, or ConnectError."""
+    def client(self, settings, address_policy):
+        """The connected client for ``settings``, or AddressRefused, or ConnectError."""
+        key = (settings, address_policy)
         with self._lock:
-            client = self._clients.get(settings)
+            client = self._clients.get(key)
             if client is not None and client.is_connected():
                 return client
             if client is not None:
-                self._clients.pop(settings)
+                self._clients.pop(key)
                 _close(client)
-            if time.monotonic() - self._failed_at.get(settings, -1e9) < self.RECONNECT_PAUSE:
+            if time.monotonic() - self._failed_at.get(key, -1e9) < self.RECONNECT_PAUSE:
                 raise ConnectError("broker unreachable (last attempt under a second ago)")
+            refusal = address_refusal(settings.host, address_policy)
+            if refusal:
+                raise AddressRefused(refusal)
             try:
                 client = connect(settings, process_client_id(settings.client_id))
             except ConnectError:
-                self._failed_at[settings] = time.monotonic()
+                self._failed_at[key] = time.monotonic()
                 raise
-            self._clients[settings] = client
+            self._clients[key] = client
             return client
 
-    def discard(self, settings, client):
+    def discard(self, settings, address_policy, client):
         """Forget a client that failed (no acknowledgement in time): the next send reconnects."""
+        key = (settings, address_policy)
         with self._lock:
-            if self._clients.get(settings) is client:
-                self._clients.pop(settings)
+            if self._clients.get(key) is client:
+                self._clients.pop(key)
                 _close(client)
-
-    def close_all(self):
-        with self._lock:
-            for client in self._clients.values():
-                _close(client)
-            self._clients.clear()
 
 
 publishers = PublisherPool()

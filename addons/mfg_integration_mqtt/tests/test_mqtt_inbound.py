@@ -55,6 +55,17 @@ class TestMqttInbound(MqttCase):
         runner.start()
         return runner, held
 
+    def open_session(self):
+        """A first run subscribes the system: from then on the broker keeps its messages (persistent session)
+        while no runner is connected."""
+        runner, held = self.run_consumers(seconds=3)
+        runner.join()
+        self.assertEqual(held, [f"mqtt:{self.system.id}"])
+
+    def consumer_state(self):
+        self.cr.commit()  # a fresh snapshot: what the runner committed
+        return self.env["mfg.integration.broker.consumer"].search([("key", "=", f"mqtt:{self.system.id}")])
+
     def inbox(self):
         self.cr.commit()
         return self.env["mfg.integration.message"].search([("system_id", "=", self.system.id)], order="id")
@@ -70,6 +81,8 @@ class TestMqttInbound(MqttCase):
 
     def test_events_published_on_the_subscribed_topics_reach_the_inbox_as_the_technical_user(self):
         events = [self.event(f"ART-{index}") for index in range(3)]
+        self.open_session()
+        # Published while no runner is connected: kept by the broker in the system's session.
         publish(f"{self.prefix}/NP/mes/reports", json.dumps(events[0]))
         publish(f"{self.prefix}/SP/mes/line1/reports", json.dumps(events[1]))
         publish(f"{self.prefix}/NP/erp/reports", json.dumps(self.event("NOT-SUBSCRIBED")))
@@ -85,12 +98,13 @@ class TestMqttInbound(MqttCase):
         self.assertEqual(sorted(messages.mapped("event_id")), sorted(event["id"] for event in events))
         self.assertEqual(set(messages.mapped("sender_user_id")), {self.user})
         self.assertEqual(set(messages.mapped("direction")), {"inbound"})
-        state = self.env["mfg.integration.broker.consumer"].search([("key", "=", f"mqtt:{self.system.id}")])
+        state = self.consumer_state()
         self.assertEqual((state.transport, state.message_count, state.refused_count), ("mqtt", 3, 0))
         self.assertTrue(state.heartbeat_at)
 
     def test_the_same_event_published_twice_is_stored_once(self):
         event = self.event()
+        self.open_session()
         for _copy in range(2):
             publish(f"{self.prefix}/NP/mes/reports", json.dumps(event))
         runner, _held = self.run_consumers()
@@ -100,6 +114,7 @@ class TestMqttInbound(MqttCase):
     def test_a_message_is_acknowledged_only_once_stored(self):
         """The technical user is archived: storing fails, the message is not acknowledged and the broker
         keeps it in the system's session; once the user is back, the next run stores it."""
+        self.open_session()
         self.user.active = False
         self.cr.commit()
         event = self.event()
@@ -107,7 +122,7 @@ class TestMqttInbound(MqttCase):
         runner, _held = self.run_consumers(seconds=4)
         runner.join()
         self.assertFalse(self.inbox())
-        state = self.env["mfg.integration.broker.consumer"].search([("key", "=", f"mqtt:{self.system.id}")])
+        state = self.consumer_state()
         self.assertIn("no active technical user", state.last_error)
         self.user.active = True
         self.cr.commit()
@@ -116,6 +131,7 @@ class TestMqttInbound(MqttCase):
         runner.join()
 
     def test_hostile_messages_go_to_the_dead_letter_topic_without_stopping_the_consumer(self):
+        self.open_session()
         dead_letters = Subscriber(f"mfg/deadletter/{self.system.code}")
         self.addCleanup(dead_letters.close)
         hostile = {
@@ -135,7 +151,7 @@ class TestMqttInbound(MqttCase):
         self.assertEqual([letter["problem"]["status"] for letter in letters], list(hostile.values()))
         self.assertEqual([base64.b64decode(letter["payload_base64"]) for letter in letters], list(hostile))
         self.assertEqual({letter["topic"] for letter in letters}, {f"{self.prefix}/NP/mes/reports"})
-        state = self.env["mfg.integration.broker.consumer"].search([("key", "=", f"mqtt:{self.system.id}")])
+        state = self.consumer_state()
         self.assertEqual((state.message_count, state.refused_count), (5, 4))
 
     def test_an_invalid_topic_filter_is_refused_at_save(self):

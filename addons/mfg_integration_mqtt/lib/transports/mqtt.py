@@ -9,9 +9,9 @@ The optional retained "current state" topic gets the same event, retained, once 
 """
 
 import json
-import socket
 import threading
 import time
+from dataclasses import replace
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -21,7 +21,7 @@ from odoo.addons.mfg_integration.lib import cloudevents
 from odoo.addons.mfg_integration.lib.netpolicy import AddressPolicy
 from odoo.addons.mfg_integration.lib.transport import DEAD, DELIVERED, RETRY, Transport, Verdict, register
 
-from ..connection import ConnectError, publishers
+from ..connection import AddressRefused, ConnectError, publishers
 
 # PUBACK reason codes (MQTT 5) after which retrying cannot help: the message is dead-lettered
 # (fix the broker's ACL or the template, then replay). Other failures are retried.
@@ -34,19 +34,6 @@ FINAL_REFUSALS = {
 
 def _elapsed_ms(started):
     return int((time.monotonic() - started) * 1000)
-
-
-def address_refusal(host, address_policy):
-    """Why the outbound address policy refuses every address ``host`` resolves to, else None."""
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except socket.gaierror:
-        return None  # not resolvable: the connection attempt fails and is retried
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    refusals = [address_policy.refusal(address) for address in addresses]
-    if all(refusals):
-        return f"{host}: " + "; ".join(refusals)
-    return None
 
 
 def message_of(body, binary, protocol):
@@ -94,12 +81,12 @@ class MqttTransport(Transport):
         started = time.monotonic()
         policy = delivery.endpoint
         settings = policy.settings["broker"]
-        refusal = address_refusal(settings.host, policy.address_policy or AddressPolicy())
-        if refusal:
-            reason = f"Refused by the outbound address policy: {refusal}"
-            return Verdict(DEAD, _elapsed_ms(started), response=reason, reason=reason)
+        address_policy = policy.address_policy or AddressPolicy()
         try:
-            client = publishers.client(settings)
+            client = publishers.client(settings, address_policy)
+        except AddressRefused as error:
+            reason = f"Refused by the outbound address policy: {error}"
+            return Verdict(DEAD, _elapsed_ms(started), response=reason, reason=reason)
         except ConnectError as error:
             reason = f"Broker unreachable: {error}"
             return Verdict(RETRY, _elapsed_ms(started), response=reason, reason=reason, reachable=False)
@@ -108,9 +95,12 @@ class MqttTransport(Transport):
         verdict = self._publish(client, delivery, delivery.route["topic"], False, deadline, started)
         state_topic = delivery.route.get("state_topic")
         if verdict.outcome == DELIVERED and state_topic:
-            verdict = self._publish(client, delivery, state_topic, True, deadline, started)
+            retained = self._publish(client, delivery, state_topic, True, deadline, started)
+            if retained.outcome == DELIVERED:
+                retained = replace(retained, response=f"{verdict.response}; retained on {state_topic}")
+            verdict = retained
         if not verdict.reachable:
-            publishers.discard(settings, client)
+            publishers.discard(settings, address_policy, client)
         return verdict
 
     def _publish(self, client, delivery, topic, retain, deadline, started):
