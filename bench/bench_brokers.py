@@ -1,5 +1,6 @@
 """Benchmark: events/s delivered through the broker transports with the broker's acknowledgement,
-beside a bare client publish loop in the same run (target ratio >= 0.5 of the bare loop).
+beside the webhook dispatcher and a bare client publish loop in the same run (target ratio >= 0.5 of
+the bare loop).
 
 MQTT: the dispatcher publishing through the MQTT transport (QoS 1, delivered on PUBACK, each verdict
 recorded and committed) against a bare paho loop publishing the same CloudEvent with QoS 1, waiting for
@@ -61,6 +62,22 @@ class Bench:
     def env(self, cr):
         return api.Environment(cr, SUPERUSER_ID, {})
 
+    def make_webhook_endpoint(self, url):
+        with self.registry.cursor() as cr:
+            env = self.env(cr)
+            system = env["mfg.integration.system"].create({"name": "Bench MES", "code": f"BENCH-{time.time_ns()}"})
+            event_type = env["mfg.integration.event.type"]._get_by_code(PING)
+            env["mfg.integration.endpoint"].create(
+                {
+                    "name": "bench webhook",
+                    "system_id": system.id,
+                    "url": url,
+                    "max_parallel": 16,
+                    "subscription_ids": [(0, 0, {"event_type_id": event_type.id})],
+                }
+            )
+            return system.id
+
     def make_mqtt_endpoint(self, host, port):
         with self.registry.cursor() as cr:
             env = self.env(cr)
@@ -102,12 +119,35 @@ class Bench:
                 [("system_id", "=", system_id), ("state", "=", "done")]
             )
 
-    def drop(self, system_id, broker_id):
+    def drop(self, system_id, broker_id=None):
         with self.registry.cursor() as cr:
             env = self.env(cr)
             env["mfg.integration.message"].search([("system_id", "=", system_id)]).unlink()
             env["mfg.integration.system"].browse(system_id).unlink()
-            env["mfg.integration.mqtt.broker"].browse(broker_id).unlink()
+            if broker_id:
+                env["mfg.integration.mqtt.broker"].browse(broker_id).unlink()
+
+    def dispatch_rate(self, system_id, messages):
+        """(events/s, delivered) of the dispatcher delivering ``messages`` pings to the system's endpoint."""
+        self.emit_pings(system_id, messages)
+        started = time.perf_counter()
+        sent = self.dispatch_all()
+        return sent / (time.perf_counter() - started), self.delivered(system_id)
+
+
+def webhook_rate(bench, messages):
+    """The webhook dispatcher's events/s to a local receiver, the reference for every broker transport."""
+    from simulators.mfgsim.scripted_receiver import Receiver
+
+    receiver = Receiver().start()
+    system_id = bench.make_webhook_endpoint(receiver.url)
+    try:
+        rate, delivered = bench.dispatch_rate(system_id, messages)
+    finally:
+        bench.drop(system_id)
+        receiver.stop()
+    print(f"  webhook dispatcher (reference): {rate:8.1f} msg/s ({delivered} of {messages} delivered)")
+    return rate
 
 
 def bare_paho_loop(host, port, count, body):
@@ -127,21 +167,45 @@ def bare_paho_loop(host, port, count, body):
     return elapsed
 
 
+def mqtt_transport_alone(host, port, count, body):
+    """Seconds for the MQTT transport's send() alone (no database: what the dispatcher adds is left out),
+    one delivery after the other, like the bare loop."""
+    import ipaddress
+
+    from odoo.addons.mfg_integration.lib import transport
+    from odoo.addons.mfg_integration.lib.delivery import Delivery, EndpointPolicy
+    from odoo.addons.mfg_integration.lib.netpolicy import AddressPolicy
+    from odoo.addons.mfg_integration_mqtt.lib.connection import BrokerSettings
+
+    policy = EndpointPolicy(
+        id=0, transport="mqtt", timeout=10, max_attempts=1, backoff_base=1, backoff_cap=1, max_parallel=1,
+        secrets=[], failing=False, address_policy=AddressPolicy((ipaddress.ip_network("127.0.0.0/8"),)),
+        settings={"broker": BrokerSettings(host, port, client_id="bench"), "mqtt_qos": 1, "mqtt_binary_mode": False},
+    )  # fmt: skip
+    delivery = Delivery(0, "bench", 0, 0, body, policy, route={"topic": "bench/alone/mfg/integration/ping"})
+    mqtt = transport.get("mqtt")
+    mqtt.send(delivery)  # connects
+    started = time.perf_counter()
+    for _index in range(count):
+        mqtt.send(delivery)
+    return time.perf_counter() - started
+
+
 def measure_mqtt(bench, messages):
     print("MQTT: dispatcher through the MQTT transport (QoS 1, delivered on PUBACK) vs a bare paho QoS 1 loop")
     broker = Mosquitto()
     system_id, broker_id = bench.make_mqtt_endpoint(broker.host, broker.port)
     try:
-        bench.emit_pings(system_id, messages)
-        started = time.perf_counter()
-        sent = bench.dispatch_all()
-        transport_rate = sent / (time.perf_counter() - started)
-        delivered = bench.delivered(system_id)
+        transport_rate, delivered = bench.dispatch_rate(system_id, messages)
         body = b'{"specversion":"1.0","id":"bench","source":"urn:bench","type":"' + PING.encode() + b'","data":{}}'
         bare_rate = messages / bare_paho_loop(broker.host, broker.port, messages, body)
         print(f"  MQTT transport: {transport_rate:8.1f} msg/s ({delivered} of {messages} delivered on PUBACK)")
         print(f"  bare paho QoS 1 loop: {bare_rate:8.1f} msg/s")
         print(f"  MQTT ratio (target >= 0.5): {transport_rate / bare_rate:.3f}")
+        alone_rate = messages / mqtt_transport_alone(broker.host, broker.port, messages, body)
+        print(f"  MQTT transport alone, no database: {alone_rate:8.1f} msg/s")
+        print(f"  MQTT transport alone / bare loop: {alone_rate / bare_rate:.3f}")
+        print(f"  MQTT transport / webhook dispatcher: {transport_rate / webhook_rate(bench, messages):.3f}")
     finally:
         bench.drop(system_id, broker_id)
         broker.stop()

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import MissingError, ValidationError
 
 from ..lib import topics
 
@@ -87,11 +87,15 @@ class MfgIntegrationEndpoint(models.Model):
     def _mqtt_topics(self, message):
         """(topic, retained state topic or None) of ``message`` on this MQTT endpoint."""
         record = message._mqtt_record()
-        warehouse = record._mfg_warehouse() if record and hasattr(record, "_mfg_warehouse") else None
+        try:
+            warehouse = record._mfg_warehouse() if record and hasattr(record, "_mfg_warehouse") else None
+            plant, area = warehouse.code if warehouse else None, _area(record)
+        except MissingError:  # the record was deleted since the event: its levels say 'none'
+            plant = area = None
         values = {
             "enterprise": self.mqtt_enterprise or self.company_id.name,
-            "plant": warehouse.code if warehouse else None,
-            "area": _area(record),
+            "plant": plant,
+            "area": area,
             "type": message.event_type_id.code,
             "subject": message.subject,
             "system": self.system_id.code,

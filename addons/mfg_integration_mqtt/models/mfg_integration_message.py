@@ -14,10 +14,12 @@ class MfgIntegrationMessage(models.Model):
         return delivery
 
     def _mqtt_record(self):
-        """The record the message is about, None when it is gone (the topic then says 'none')."""
+        """The record the message is about (None without one), prefetched with the records of the other
+        messages of the claimed batch: naming the topics costs queries per batch, not per message."""
         self.ensure_one()
         if not self.res_model or not self.res_id or self.res_model not in self.env:
             return None
+        batch = self.browse(self._prefetch_ids)
+        same_model = [message.res_id for message in batch if message.res_model == self.res_model and message.res_id]
         # sudo: the dispatcher reads the record's plant and work center only to name the topic.
-        record = self.env[self.res_model].sudo().browse(self.res_id).exists()
-        return record or None
+        return self.env[self.res_model].sudo().browse(self.res_id).with_prefetch(same_model)

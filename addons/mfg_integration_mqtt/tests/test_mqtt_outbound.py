@@ -85,6 +85,16 @@ class TestMqttOutbound(MqttCase):
         self.assertEqual(attributes["specversion"], "1.0")
         self.assertEqual(received.properties.ContentType, "application/json")
 
+    def test_an_mqtt_311_connection_delivers_in_structured_mode(self):
+        self.broker.protocol = "3.1.1"
+        self.subscribe(mqtt_binary_mode=True)  # binary mode needs MQTT 5 user properties: structured instead
+        subscriber = self.subscriber(f"{self.enterprise}/#")
+        (message,) = self.emit(1)
+        self.dispatch()
+        self.assertEqual(self.refresh(message).state, "done")
+        (received,) = subscriber.wait_for(1)
+        self.assertEqual(json.loads(received.payload)["id"], message.event_id)
+
     def test_the_topic_names_the_plant_and_area_and_a_wildcard_subscriber_gets_only_its_plant(self):
         self.subscribe()
         self.south_code = f"S{uuid.uuid4().hex[:4]}"
