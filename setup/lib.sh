@@ -226,3 +226,54 @@ allow_loopback_delivery() {
                 now() at time zone 'UTC', now() at time zone 'UTC')
         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value" >/dev/null
 }
+
+# --- MQTT broker (mfg_integration_mqtt) -----------------------------------------------------------
+# Sets MOSQUITTO_BIN; installs Debian's mosquitto package if it is missing.
+ensure_mosquitto() {
+    MOSQUITTO_BIN="$(command -v mosquitto || true)"
+    [[ -n "$MOSQUITTO_BIN" || ! -x /usr/sbin/mosquitto ]] || MOSQUITTO_BIN=/usr/sbin/mosquitto
+    if [[ -z "$MOSQUITTO_BIN" ]]; then
+        log "Mosquitto not found (the MQTT tests need a real broker): installing it with apt-get"
+        [[ $EUID -eq 0 ]] || die "Mosquitto missing; install the 'mosquitto' package"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null \
+            || die "apt-get install mosquitto failed"
+        MOSQUITTO_BIN=/usr/sbin/mosquitto
+        [[ -x "$MOSQUITTO_BIN" ]] || die "mosquitto still not found after apt-get install"
+    fi
+}
+
+# start_mosquitto DIR: a throw-away Mosquitto on 127.0.0.1 and a free port, its configuration, persistence
+# and log in DIR; exports MFG_MQTT_HOST, MFG_MQTT_PORT and MFG_MQTT_CONF (tests restart the broker with
+# `mosquitto -c $MFG_MQTT_CONF -d` after stopping it). Stopped by stop_mosquitto DIR.
+start_mosquitto() {
+    local dir="$1" port tries=0
+    [[ -n "${MOSQUITTO_BIN:-}" ]] || ensure_mosquitto
+    mkdir -p "$dir"
+    port="$(free_port)"
+    # No limit on what the broker keeps for a disconnected persistent session (default: 1,000 messages).
+    cat >"$dir/mosquitto.conf" <<CONF
+listener $port 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location $dir/
+pid_file $dir/mosquitto.pid
+log_dest file $dir/mosquitto.log
+max_queued_messages 0
+CONF
+    # Run as root, mosquitto drops to its own user: that user writes the persistence and the log.
+    [[ $EUID -ne 0 ]] || chown mosquitto: "$dir" 2>/dev/null || true
+    "$MOSQUITTO_BIN" -c "$dir/mosquitto.conf" -d || die "mosquitto did not start (see $dir/mosquitto.log)"
+    until python3 -c "import socket, sys; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
+        tries=$((tries + 1))
+        [[ $tries -lt 50 ]] || die "mosquitto is not listening on 127.0.0.1:$port (see $dir/mosquitto.log)"
+        sleep 0.2
+    done
+    export MFG_MQTT_HOST=127.0.0.1 MFG_MQTT_PORT="$port" MFG_MQTT_CONF="$dir/mosquitto.conf"
+}
+
+# stop_mosquitto DIR: stop the broker start_mosquitto started in DIR; silent if not running.
+stop_mosquitto() {
+    local pidfile="$1/mosquitto.pid"
+    [[ -f "$pidfile" ]] || return 0
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+}

@@ -636,7 +636,13 @@ class MfgIntegrationMessage(models.Model):
             # messages and try again later, once an admin has fixed it.
             _logger.error("Cannot deliver messages %s: %s", message_ids, error)
             self._postpone_unsendable(message_ids, error)
+        self._add_routes(deliveries)
         return deliveries
+
+    @api.model
+    def _add_routes(self, deliveries):
+        """Hook for transport addons: set ``delivery.route`` (what their transport needs from the
+        records, e.g. an MQTT topic naming the plant) at claim time, once per claimed batch."""
 
     @api.model
     def _envelopes(self, event_type_ids):

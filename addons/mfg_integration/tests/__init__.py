@@ -7,3 +7,4 @@ from . import test_api
 from . import test_address_policy
 from . import test_inbound_hardening
 from . import test_inbox_result
+from . import test_broker_consumer

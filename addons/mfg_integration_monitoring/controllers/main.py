@@ -146,9 +146,13 @@ def health_document(env, company_ids, system_id=None):
     age = int((now - oldest).total_seconds()) if oldest else 0
     stalled_age = int(params.get_param("mfg_integration_monitoring.health_dispatcher_age", 180))
     dispatcher_idle = _dispatcher_idle_seconds(env, company_ids)
+    Consumer = env["mfg.integration.broker.consumer"]
+    consumers_down = Consumer._down_consumer_keys(company_ids, system_id=system_id)
     reasons = []
     if open_circuits:
         reasons.append("circuit_open")
+    if consumers_down:
+        reasons.append("broker_consumer_down")
     if dispatcher_idle is not None and dispatcher_idle > stalled_age:
         reasons.append("dispatcher_not_running")
     if age > failing_age:
@@ -173,6 +177,7 @@ def health_document(env, company_ids, system_id=None):
         "oldest_pending_age_seconds": age,
         "open_circuits": open_circuits,
         "dispatcher_idle_seconds": dispatcher_idle,
+        "broker_consumers_down": consumers_down,
     }
 
 
@@ -300,6 +305,13 @@ def prometheus_text(env, company_ids):
         "Consecutive failed deliveries of the endpoint.",
         [({"system": e.system_id.code, "endpoint": e.name}, e.consecutive_failures) for e in endpoint_records],
     )
+    metric(
+        "mfg_integration_endpoint_info",
+        "gauge",
+        "1 per endpoint, labelled with its transport (http_webhook, mqtt, amqp).",
+        [({"system": e.system_id.code, "endpoint": e.name, "transport": e.transport}, 1) for e in endpoint_records],
+    )
+    _broker_consumer_metrics(env, company_ids, metric)
     alert_counts = env["mfg.integration.alert"]._open_count_sql(company_ids)
     alert_systems = {s.id: s.code for s in systems.browse({key[0] for key in alert_counts})}
     metric(
@@ -314,3 +326,39 @@ def prometheus_text(env, company_ids):
     for name, kind, help_text, samples in Dashboard._extra_metrics(company_ids):
         metric(name, kind, help_text, samples)
     return "\n".join(lines) + "\n"
+
+
+def _broker_consumer_metrics(env, company_ids, metric):
+    """Broker consumers (MQTT, AMQP subscriptions): connected, heartbeat, messages received and refused."""
+    # sudo: the runner's technical state, of the key user's own companies only.
+    states = env["mfg.integration.broker.consumer"].sudo().search([("company_id", "in", list(company_ids))])
+    down = set(env["mfg.integration.broker.consumer"]._down_consumer_keys(company_ids))
+    now = fields.Datetime.now()
+
+    def labels(state):
+        return {"system": state.system_id.code, "consumer": state.key, "transport": state.transport}
+
+    metric(
+        "mfg_integration_broker_consumer_up",
+        "gauge",
+        "1 when the broker consumer is connected and its runner's heartbeat is recent, else 0.",
+        [(labels(s), int(s.key not in down)) for s in states],
+    )
+    metric(
+        "mfg_integration_broker_consumer_heartbeat_age_seconds",
+        "gauge",
+        "Seconds since the consumer's runner last reported (-1: never).",
+        [(labels(s), int((now - s.heartbeat_at).total_seconds()) if s.heartbeat_at else -1) for s in states],
+    )
+    metric(
+        "mfg_integration_broker_consumer_messages_total",
+        "counter",
+        "Messages the consumer received from its broker (stored or refused).",
+        [(labels(s), s.message_count) for s in states],
+    )
+    metric(
+        "mfg_integration_broker_consumer_refused_total",
+        "counter",
+        "Messages refused before the inbox (not JSON, invalid, not allowed), sent to the dead letter.",
+        [(labels(s), s.refused_count) for s in states],
+    )

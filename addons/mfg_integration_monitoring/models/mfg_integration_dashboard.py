@@ -252,8 +252,30 @@ class MfgIntegrationDashboard(models.AbstractModel):
             "dead": dead,
             "circuit_state": circuit,
             "consecutive_failures": endpoint.consecutive_failures if endpoint else 0,
+            "transport": dict(endpoint._fields["transport"]._description_selection(self.env)).get(endpoint.transport)
+            if endpoint
+            else False,
+            "consumers": self._consumer_states(system) if direction == "inbound" else [],
             "status": status,
         }
+
+    @api.model
+    def _consumer_states(self, system):
+        """The broker consumers (MQTT, AMQP subscriptions) feeding this system's inbox."""
+        # sudo: the runner's technical state of a system the user can read.
+        states = self.env["mfg.integration.broker.consumer"].sudo().search([("system_id", "=", system.id)])
+        down = set(self.env["mfg.integration.broker.consumer"]._down_consumer_keys(system.company_id.ids, system.id))
+        return [
+            {
+                "key": state.key,
+                "transport": state.transport,
+                "connected": state.key not in down,
+                "last_message_at": fields.Datetime.to_string(state.last_message_at) if state.last_message_at else False,
+                "refused_count": state.refused_count,
+                "last_error": state.last_error or False,
+            }
+            for state in states
+        ]
 
     @api.model
     def _messages_domain(self, kind, system_id=None, endpoint_id=None, direction=None, now=None):

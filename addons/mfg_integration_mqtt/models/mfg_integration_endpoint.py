@@ -1,0 +1,121 @@
+from odoo import api, fields, models
+from odoo.exceptions import MissingError, ValidationError
+
+from ..lib import topics
+
+DEFAULT_TOPIC = "{enterprise}/{plant}/{area}/mfg/{entity}/{event}"
+
+
+class MfgIntegrationEndpoint(models.Model):
+    _inherit = "mfg.integration.endpoint"
+
+    transport = fields.Selection(selection_add=[("mqtt", "MQTT")], ondelete={"mqtt": "cascade"})
+    mqtt_broker_id = fields.Many2one("mfg.integration.mqtt.broker", string="MQTT Broker", ondelete="restrict")
+    mqtt_topic_template = fields.Char(
+        string="Topic",
+        default=DEFAULT_TOPIC,
+        help="ISA-95 levels and event fields: "
+        + ", ".join(f"{{{name}}}: {text}" for name, text in topics.PLACEHOLDERS.items()),
+    )
+    mqtt_state_topic_template = fields.Char(
+        string="Retained State Topic",
+        help="Optional: each event is also published here, retained, so that a consumer joining later reads "
+        "the record's latest event at once, e.g. {enterprise}/{plant}/{area}/mfg/{entity}/{subject}/state.",
+    )
+    mqtt_enterprise = fields.Char(
+        string="Enterprise Level", help="The {enterprise} level; default: the company's name."
+    )
+    mqtt_qos = fields.Integer(string="QoS", default=1, help="1 (default): delivered on the broker's PUBACK.")
+    mqtt_binary_mode = fields.Boolean(
+        string="Binary Mode",
+        help="CloudEvents binary mode: the data as the payload, the attributes as MQTT 5 user properties. "
+        "Default: structured mode (the whole event as JSON).",
+    )
+
+    @api.constrains("transport", "mqtt_broker_id", "mqtt_topic_template", "mqtt_state_topic_template", "mqtt_qos")
+    def _check_mqtt(self):
+        for endpoint in self.filtered(lambda e: e.transport == "mqtt"):
+            if not endpoint.mqtt_broker_id:
+                raise ValidationError(self.env._("An MQTT endpoint needs its broker."))
+            if endpoint.mqtt_broker_id.company_id != endpoint.company_id:
+                raise ValidationError(self.env._("The MQTT broker must belong to the endpoint's company."))
+            if endpoint.mqtt_qos not in (0, 1, 2):
+                raise ValidationError(self.env._("QoS is 0, 1 or 2."))
+            for name in ("mqtt_topic_template", "mqtt_state_topic_template"):
+                if name == "mqtt_state_topic_template" and not endpoint[name]:
+                    continue
+                errors = topics.template_errors(endpoint[name])
+                if errors:
+                    raise ValidationError(
+                        self.env._(
+                            "%(field)s %(template)s: %(errors)s",
+                            field=endpoint._fields[name].string,
+                            template=endpoint[name] or "",
+                            errors="; ".join(errors),
+                        )
+                    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._mqtt_url_from_broker(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._mqtt_url_from_broker(vals)
+        return super().write(vals)
+
+    def _mqtt_url_from_broker(self, vals):
+        """An MQTT endpoint's URL is its broker's address (shown in lists, checked like any URL)."""
+        if not vals.get("mqtt_broker_id"):
+            return
+        transports = {vals["transport"]} if "transport" in vals else set(self.mapped("transport"))
+        if transports == {"mqtt"}:
+            vals["url"] = self.env["mfg.integration.mqtt.broker"].browse(vals["mqtt_broker_id"])._url()
+
+    @api.onchange("mqtt_broker_id", "transport")
+    def _onchange_mqtt_broker(self):
+        if self.transport == "mqtt" and self.mqtt_broker_id:
+            self.url = self.mqtt_broker_id._url()
+
+    def _dispatch_policy(self):
+        policy = super()._dispatch_policy()
+        if self.transport == "mqtt":
+            policy.settings["broker"] = self.mqtt_broker_id._broker_settings()
+        return policy
+
+    def _mqtt_topics(self, message):
+        """(topic, retained state topic or None) of ``message`` on this MQTT endpoint."""
+        record = message._mqtt_record()
+        try:
+            warehouse = record._mfg_warehouse() if record and hasattr(record, "_mfg_warehouse") else None
+            plant, area = warehouse.code if warehouse else None, _area(record)
+        except MissingError:  # the record was deleted since the event: its levels say 'none'
+            plant = area = None
+        values = {
+            "enterprise": self.mqtt_enterprise or self.company_id.name,
+            "plant": plant,
+            "area": area,
+            "type": message.event_type_id.code,
+            "subject": message.subject,
+            "system": self.system_id.code,
+        }
+        state_template = self.mqtt_state_topic_template
+        return topics.render(self.mqtt_topic_template, values), (
+            topics.render(state_template, values) if state_template else None
+        )
+
+
+def _area(record):
+    """The ISA-95 area of a record: its work center (a work order's, a production's first operation's),
+    else its operation type's code (receipts, deliveries, internal transfers)."""
+    if not record:
+        return None
+    if "workcenter_id" in record._fields and record.workcenter_id:
+        return record.workcenter_id.code or record.workcenter_id.name
+    if "workorder_ids" in record._fields and record.workorder_ids:
+        workcenter = record.workorder_ids[:1].workcenter_id
+        return workcenter.code or workcenter.name
+    if "picking_type_id" in record._fields and record.picking_type_id:
+        return record.picking_type_id.sequence_code
+    return None

@@ -1,0 +1,2 @@
+from . import test_mqtt_outbound
+from . import test_mqtt_inbound
