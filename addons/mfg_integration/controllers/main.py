@@ -9,7 +9,6 @@ form's New API Key. Auth errors are turned into problem+json by ``ir.http._handl
 
 import json
 import logging
-import math
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -25,18 +24,6 @@ _logger = logging.getLogger(__name__)
 API = "/api/mfg/v1"
 EVENT_TYPES = ("application/cloudevents+json", "application/json")
 BATCH_TYPES = ("application/cloudevents-batch+json", "application/json")
-
-
-def _reject_constant(name):
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite_float(text):
-    # 1e999 would parse as infinity: no quantity, time or measure is infinite.
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is out of range")
-    return value
 
 
 def _storable_id(event):
@@ -143,7 +130,7 @@ class MfgIntegrationApi(http.Controller):
                     slug="invalid-signature",
                 )
         try:
-            return json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float), None
+            return payload.parse_json(body), None
         except (ValueError, RecursionError) as error:
             return None, problem_outcome(
                 400, _("Malformed JSON"), _("The body is not valid JSON: %(error)s", error=error), slug="malformed-json"

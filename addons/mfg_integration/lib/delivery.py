@@ -41,6 +41,9 @@ class Delivery:
     attempt_count: int
     body: bytes
     endpoint: EndpointPolicy
+    # Transport-specific values a transport's addon reads from the record at claim time (the MQTT
+    # topic with the record's plant); the network call must not query the database.
+    route: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import math
 import re
 from typing import Any
 
@@ -10,6 +11,24 @@ def refuse_non_json(value: Any):
     """``default`` hook of json.dumps: a datetime or a record must be converted by the mapper,
     never stringified silently (the receiver would get a format nobody agreed on)."""
     raise TypeError(f"{type(value).__name__} is not JSON serialisable: convert it in the mapper")
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text):
+    # 1e999 would parse as infinity: no quantity, time or measure is infinite.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def parse_json(raw: str | bytes) -> Any:
+    """Strict JSON as received from a system: NaN, Infinity and numbers out of float range are
+    refused (ValueError), nesting past Python's limit raises RecursionError."""
+    return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def canonical_json(data: Any) -> str:

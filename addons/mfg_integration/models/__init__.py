@@ -13,4 +13,5 @@ from . import res_company
 from . import res_config_settings
 from . import res_users_apikeys
 from . import mfg_integration_message_inbound
+from . import mfg_integration_broker_consumer
 from . import ir_http

@@ -205,6 +205,19 @@ class MfgIntegrationSystem(models.Model):
 
     # -- inbound signatures ----------------------------------------------------
 
+    @api.model
+    def _mfg_broker_consumers(self):
+        """The broker consumers to keep running (``lib.consumer.Consumer``): broker addons add
+        theirs with super(); the runner is ``mfg.integration.broker.consumer``."""
+        return []
+
+    def _broker_technical_user(self):
+        """The active technical user of this system that its broker messages are received as."""
+        self.ensure_one()
+        # sudo: which users are linked to the system is read by the runner, not shown.
+        users = self.sudo().with_context(active_test=False).user_ids
+        return users.filtered(lambda user: user.active and self.company_id in user.company_ids)[:1]
+
     def _inbound_secrets(self):
         """Decrypted secrets to verify inbound Standard Webhooks signatures with."""
         self.ensure_one()

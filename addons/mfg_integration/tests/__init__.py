@@ -5,3 +5,4 @@ from . import test_support_actions
 from . import test_api
 from . import test_address_policy
 from . import test_inbound_hardening
+from . import test_broker_consumer
