@@ -14,5 +14,6 @@
         "security/ir.model.access.csv",
         "views/mfg_integration_amqp_broker_views.xml",
         "views/mfg_integration_endpoint_views.xml",
+        "views/mfg_integration_system_views.xml",
     ],
 }

@@ -66,24 +66,14 @@ def encode(event, body, mode):
     return event.get("datacontenttype", "application/json"), headers, data
 
 
-def decode(body, content_type, headers):
-    """The CloudEvent (a dict) an inbound AMQP message carries, in either mode; raises ValueError
-    when it is not one: binary mode is recognised by its ``cloudEvents:specversion`` header."""
+def attributes(headers):
+    """The CloudEvents attributes of a binary-mode message (its ``cloudEvents:*`` headers, names without
+    the prefix), or None for a structured-mode message (no ``cloudEvents:specversion`` header)."""
     headers = headers or {}
     if HEADER_PREFIX + "specversion" not in headers:
-        event = json.loads(body)
-        if not isinstance(event, dict):
-            raise ValueError("the message body is not a JSON object")
-        return event
-    event = {}
-    for name, value in headers.items():
-        if name.startswith(HEADER_PREFIX):
-            if isinstance(value, bytes):
-                value = value.decode()
-            event[name[len(HEADER_PREFIX) :]] = value
-    media_type = (content_type or "application/json").split(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        raise ValueError(f"binary-mode data must be JSON, not {media_type}")
-    event["datacontenttype"] = media_type
-    event["data"] = json.loads(body) if body else None
-    return event
+        return None
+    return {
+        name[len(HEADER_PREFIX) :]: value.decode(errors="replace") if isinstance(value, bytes) else value
+        for name, value in headers.items()
+        if name.startswith(HEADER_PREFIX)
+    }

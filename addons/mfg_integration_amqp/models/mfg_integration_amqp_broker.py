@@ -46,6 +46,7 @@ class MfgIntegrationAmqpBroker(models.Model):
         for broker in self.filtered("password"):
             # sudo: the encrypted field is restricted to system admins; the caller passed the write check.
             broker.sudo().password_encrypted = box.encrypt(broker.password)
+        self.invalidate_recordset(["password"])  # the clear value must not stay readable in this transaction
 
     def _compute_has_password(self):
         # sudo: only tells whether a password is stored, never its value.

@@ -38,6 +38,10 @@ class RabbitMQ:
             timeout=120,
         )
 
+    def block_publishers(self, blocked=True):
+        """A memory alarm: the broker stops reading from publishers, so no confirm comes."""
+        self._ctl("set_vm_memory_high_watermark", "0.0000001" if blocked else "0.4")
+
     def stop(self):
         self._ctl("stop_app")
 

@@ -13,11 +13,11 @@ the broker settings, and kept open across dispatcher runs (never one connection 
 """
 
 import json
-import logging
 import socket
 import threading
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 
 import pika
 from pika import exceptions
@@ -28,8 +28,6 @@ from odoo.addons.mfg_integration.lib.transport import DEAD, DELIVERED, RETRY, Tr
 from .. import binding
 
 EXCHANGE_TYPE = "topic"
-_logger = logging.getLogger(__name__)
-
 NO_ROUTE = 312  # AMQP reply code of a mandatory message no queue is bound for
 
 
@@ -49,30 +47,36 @@ class Publisher:
         # Heartbeats off: a BlockingConnection idle in the pool answers none, and the broker would close
         # it; a dead connection shows on its next use (see AmqpTransport.send) or by the confirm timeout.
         self.connection = pika.BlockingConnection(settings.parameters(timeout, heartbeat=0))
-        self.channel = self.connection.channel()
-        self.channel.confirm_delivery()
+        with self._deadline(timeout):
+            self.channel = self.connection.channel()
+            self.channel.confirm_delivery()
         self.declared = set()
+
+    @contextmanager
+    def _deadline(self, timeout):
+        """Bounds the blocking waits inside (BlockingChannel has no deadline of its own) with a timer of the
+        connection's own I/O loop, which runs while they wait: raises ConfirmTimeout when it expires."""
+        ioloop = self.connection._impl.ioloop  # pylint: disable=protected-access
+        timer = ioloop.call_later(timeout, _confirm_timed_out)
+        try:
+            yield
+        finally:
+            ioloop.remove_timeout(timer)
 
     def publish(self, exchange, routing_key, properties, body, timeout):
         """Returns when the broker confirmed; raises UnroutableError, NackError, ConfirmTimeout or a
         connection error otherwise."""
-        if exchange not in self.declared:
-            self.channel.exchange_declare(exchange, EXCHANGE_TYPE, durable=True)
-            self.declared.add(exchange)
-        # BlockingChannel.basic_publish waits for the confirm without a deadline; a timer of the
-        # connection's own I/O loop (run while it waits) bounds that wait.
-        ioloop = self.connection._impl.ioloop  # pylint: disable=protected-access
-        timer = ioloop.call_later(timeout, _confirm_timed_out)
-        try:
+        with self._deadline(timeout):
+            if exchange not in self.declared:
+                self.channel.exchange_declare(exchange, EXCHANGE_TYPE, durable=True)
+                self.declared.add(exchange)
             self.channel.basic_publish(exchange, routing_key, body, properties, mandatory=True)
-        finally:
-            ioloop.remove_timeout(timer)
 
-    def close(self):
-        try:
-            self.connection.close()
-        except Exception as error:  # noqa: BLE001 (already broken: closing is best effort)
-            _logger.debug("Closing a broken AMQP connection: %s", error)
+    def abort(self):
+        """Drops the TCP connection without the closing handshake: a broker that stopped reading (memory
+        alarm, overload) would never answer it, and a broken connection cannot."""
+        if self.connection.is_open:
+            self.connection._impl._adapter_disconnect_stream()  # pylint: disable=protected-access
 
 
 def _confirm_timed_out():
@@ -108,7 +112,7 @@ class PublisherPool:
             publishers = [p for idle in self._idle.values() for p in idle]
             self._idle.clear()
         for publisher in publishers:
-            publisher.close()
+            publisher.abort()
 
 
 POOL = PublisherPool()
@@ -186,7 +190,7 @@ class AmqpTransport(Transport):
 
 def _discard(publisher):
     if publisher is not None:
-        publisher.close()
+        publisher.abort()
 
 
 def _verdict(outcome, started, text, reachable=True):
