@@ -47,9 +47,13 @@ class Publisher:
         # Heartbeats off: a BlockingConnection idle in the pool answers none, and the broker would close
         # it; a dead connection shows on its next use (see AmqpTransport.send) or by the confirm timeout.
         self.connection = pika.BlockingConnection(settings.parameters(timeout, heartbeat=0))
-        with self._deadline(timeout):
-            self.channel = self.connection.channel()
-            self.channel.confirm_delivery()
+        try:
+            with self._deadline(timeout):
+                self.channel = self.connection.channel()
+                self.channel.confirm_delivery()
+        except BaseException:
+            self.abort()  # the caller never gets this publisher: do not leave its connection open
+            raise
         self.declared = set()
 
     @contextmanager
