@@ -13,6 +13,7 @@ the broker settings, and kept open across dispatcher runs (never one connection 
 """
 
 import json
+import logging
 import socket
 import threading
 import time
@@ -26,6 +27,9 @@ from odoo.addons.mfg_integration.lib.netpolicy import AddressPolicy
 from odoo.addons.mfg_integration.lib.transport import DEAD, DELIVERED, RETRY, Transport, Verdict, register
 
 from .. import binding
+
+# pika logs every step of every connection at INFO: the verdicts and the consumer figures say what matters.
+logging.getLogger("pika").setLevel(logging.WARNING)
 
 EXCHANGE_TYPE = "topic"
 NO_ROUTE = 312  # AMQP reply code of a mandatory message no queue is bound for
