@@ -257,7 +257,7 @@ start_rabbitmq() {
     port="$(free_port)"
     dist_port="$(free_port)"
     epmd_port="$(free_port)"
-    node="mfg-$(basename "$dir")-$$@localhost"
+    node="mfg-$$-$RANDOM$RANDOM@localhost"  # unique; letters, digits and dashes only (a dot makes a long name)
     cat >"$dir/rabbitmq.conf" <<CONF
 listeners.tcp.default = 127.0.0.1:$port
 default_user = $user
