@@ -31,13 +31,16 @@ class TestAmqpOutbound(AmqpCase):
         self.cr.commit()
         return messages
 
-    def dispatch_until_settled(self, messages, rounds=20):
+    def dispatch_until_settled(self, messages, rounds=60):
+        """Dispatch until every message is delivered or dead; a circuit opened while the broker was down
+        is probed after its cooldown (the tests' endpoints use 1 s), so rounds pause half a second."""
         for _round in range(rounds):
             self.dispatch()
             messages = self.refresh(messages)
             if set(messages.mapped("state")) <= {"done", "dead"}:
                 return messages
             self.make_due(messages)
+            threading.Event().wait(0.5)
         return messages
 
     def test_a_confirmed_publish_is_a_persistent_structured_cloudevent_routed_by_its_type(self):
@@ -126,7 +129,7 @@ class TestAmqpOutbound(AmqpCase):
 
     def test_broker_down_while_events_are_committed_then_back_delivers_every_event(self):
         queue = self.bind_queue(self.released.code, durable=True)
-        self.amqp_endpoint(self.released, circuit_threshold=10)
+        self.amqp_endpoint(self.released, circuit_threshold=10, circuit_cooldown=1.0)
         broker = RabbitMQ()
         broker.stop()
         self.addCleanup(self._ensure_started, broker)
@@ -148,7 +151,7 @@ class TestAmqpOutbound(AmqpCase):
 
     def test_a_broker_restart_mid_flow_loses_no_confirmed_or_committed_event(self):
         queue = self.bind_queue(self.released.code, durable=True)
-        self.amqp_endpoint(self.released, circuit_threshold=10, max_parallel=4)
+        self.amqp_endpoint(self.released, circuit_threshold=10, circuit_cooldown=1.0, max_parallel=4)
         broker = RabbitMQ()
         self.addCleanup(self._ensure_started, broker)
         messages = self.emit(300)
