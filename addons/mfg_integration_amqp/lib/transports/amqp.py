@@ -28,8 +28,10 @@ from odoo.addons.mfg_integration.lib.transport import DEAD, DELIVERED, RETRY, Tr
 
 from .. import binding
 
-# pika logs every step of every connection at INFO: the verdicts and the consumer figures say what matters.
-logging.getLogger("pika").setLevel(logging.WARNING)
+# pika logs every connection step at INFO and every failure it then raises (refused connection, broker restart)
+# at ERROR with a traceback; each of those reaches us as an exception that becomes the message's recorded error
+# or the consumer's last error: Odoo's log keeps one line per failure (the dispatcher's, the runner's).
+logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 EXCHANGE_TYPE = "topic"
 NO_ROUTE = 312  # AMQP reply code of a mandatory message no queue is bound for
