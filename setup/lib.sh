@@ -277,3 +277,105 @@ stop_mosquitto() {
     [[ -f "$pidfile" ]] || return 0
     kill "$(cat "$pidfile")" 2>/dev/null || true
 }
+
+# --- RabbitMQ (mfg_integration_amqp) ------------------------------------------------------------
+# Globals set by start_rabbitmq: MFG_AMQP_URL (amqp://user:password@127.0.0.1:port/%2F) and
+# MFG_RABBITMQ_ENV (a file of `export` lines that rabbitmqctl needs to reach this node: tests stop and
+# start the broker with it).
+
+# Installs Debian's rabbitmq-server when missing.
+ensure_rabbitmq() {
+    [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] && return 0
+    log "RabbitMQ not found (AMQP tests need it): installing Debian's rabbitmq-server with apt-get"
+    [[ $EUID -eq 0 ]] || die "RabbitMQ missing; install the 'rabbitmq-server' package"
+    # policy-rc.d 101: the package must not start the system-wide broker; ours are throw-away.
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+    local rc=0
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null; } || rc=$?
+    rm -f /usr/sbin/policy-rc.d
+    [[ $rc -eq 0 ]] || die "apt-get install rabbitmq-server failed"
+    [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || die "rabbitmq-server still not found after apt-get install"
+}
+
+# start_rabbitmq DIR: a throw-away RabbitMQ node with everything in DIR (data, logs, config, Erlang
+# cookie), listening on 127.0.0.1 only on free AMQP, distribution and epmd ports, with a unique node
+# name and one user (random password) owning the default vhost. Returns once it accepts AMQP logins.
+start_rabbitmq() {
+    local dir="$1" user=mfg password port dist_port epmd_port node
+    ensure_rabbitmq
+    mkdir -p "$dir/mnesia" "$dir/log"
+    password="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+    port="$(free_port)"
+    dist_port="$(free_port)"
+    epmd_port="$(free_port)"
+    node="mfg-$$-$RANDOM$RANDOM@localhost"  # unique; letters, digits and dashes only (a dot makes a long name)
+    cat >"$dir/rabbitmq.conf" <<CONF
+listeners.tcp.default = 127.0.0.1:$port
+default_user = $user
+default_pass = $password
+default_vhost = /
+loopback_users = none
+disk_free_limit.absolute = 50MB
+log.console = false
+log.file.level = warning
+CONF
+    echo "[]." >"$dir/enabled_plugins"
+    : >"$dir/rabbitmq-env.conf"
+    cat >"$dir/env" <<ENV
+export HOME='$dir'
+export RABBITMQ_NODENAME='$node'
+export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+export RABBITMQ_NODE_PORT=$port
+export RABBITMQ_DIST_PORT=$dist_port
+export ERL_EPMD_PORT=$epmd_port
+export ERL_EPMD_ADDRESS=127.0.0.1
+export RABBITMQ_CONFIG_FILE='$dir/rabbitmq.conf'
+export RABBITMQ_CONF_ENV_FILE='$dir/rabbitmq-env.conf'
+export RABBITMQ_ENABLED_PLUGINS_FILE='$dir/enabled_plugins'
+export RABBITMQ_MNESIA_BASE='$dir/mnesia'
+export RABBITMQ_LOG_BASE='$dir/log'
+export RABBITMQ_PID_FILE='$dir/rabbitmq.pid'
+export PATH="/usr/lib/rabbitmq/bin:\$PATH"
+ENV
+    chmod 600 "$dir/env" "$dir/rabbitmq.conf"
+    (
+        # shellcheck source=/dev/null
+        source "$dir/env"
+        cd "$dir"
+        rabbitmq-server >"$dir/log/server.out" 2>&1 &
+    )
+    MFG_AMQP_URL="amqp://$user:$password@127.0.0.1:$port/%2F"
+    MFG_RABBITMQ_ENV="$dir/env"
+    if ! _amqp_wait "$MFG_AMQP_URL" 120; then
+        tail -n 30 "$dir/log/server.out" >&2
+        die "RabbitMQ did not start"
+    fi
+}
+
+_amqp_wait() {
+    python3 - "$1" "$2" <<'PY'
+import sys, time
+import pika
+deadline = time.monotonic() + float(sys.argv[2])
+while True:
+    try:
+        pika.BlockingConnection(pika.URLParameters(sys.argv[1])).close()
+        sys.exit(0)
+    except pika.exceptions.AMQPError:
+        if time.monotonic() > deadline:
+            sys.exit(1)
+        time.sleep(0.5)
+PY
+}
+
+# stop_rabbitmq DIR: stops the node and its epmd; silent if not running.
+stop_rabbitmq() {
+    local dir="$1"
+    [[ -f "$dir/env" ]] || return 0
+    (
+        # shellcheck source=/dev/null
+        source "$dir/env"
+        rabbitmqctl -q shutdown >/dev/null 2>&1 || true
+        epmd -kill >/dev/null 2>&1 || true
+    )
+}

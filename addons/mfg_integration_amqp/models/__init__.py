@@ -1,0 +1,1 @@
+from . import mfg_integration_amqp_broker, mfg_integration_endpoint, mfg_integration_system
