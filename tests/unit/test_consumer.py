@@ -39,7 +39,7 @@ def test_bytes_that_are_not_json_are_refused_as_malformed():
 def test_a_message_over_the_systems_limit_is_refused_before_parsing():
     event, refusal = consumer.decode_event(b"{" + b" " * 2000 + b"}", max_bytes=1000)
     assert event is None
-    assert refusal.status == 413
+    assert refusal.kind == "too_large"
     assert refusal.body["type"].endswith("body-too-large")
 
 

@@ -52,7 +52,7 @@ class Refusal:
     """A message refused before reaching the inbox (not JSON, too large): never stored."""
 
     body: dict
-    status: int = 400
+    kind: str = "malformed"  # an inbox result kind (lib/inbox.py)
     message_id: int | None = None
 
 
@@ -72,7 +72,7 @@ def decode_event(raw, attributes=None, max_bytes=1024 * 1024):
     if len(raw) > max_bytes:
         return None, Refusal(
             problem.problem(413, "Body too large", f"The message exceeds {max_bytes} bytes.", slug="body-too-large"),
-            status=413,
+            kind="too_large",
         )
     try:
         body = payload.parse_json(raw)

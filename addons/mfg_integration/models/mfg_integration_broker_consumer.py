@@ -176,7 +176,7 @@ def store_received(registry, consumer, raw, attributes=None):
         _logger.warning(
             "broker consumer %s refused a message (%s): %s %s",
             consumer.key,
-            outcome.status,
+            outcome.kind,
             payload.log_safe(outcome.body.get("detail", "")),
             payload.log_safe(payload.excerpt(str(outcome.body.get("errors", "")), 500)),
         )
