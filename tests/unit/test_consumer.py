@@ -33,7 +33,7 @@ def test_bytes_that_are_not_json_are_refused_as_malformed():
         assert refusal.message_id is None
         assert consumer.is_refused(refusal)
         assert refusal.body["title"] == "Malformed JSON"
-        assert refusal.body["status"] == 400
+        assert refusal.kind == "malformed"
 
 
 def test_a_message_over_the_systems_limit_is_refused_before_parsing():

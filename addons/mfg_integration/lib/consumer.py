@@ -71,14 +71,14 @@ def decode_event(raw, attributes=None, max_bytes=1024 * 1024):
     event posted to the REST API."""
     if len(raw) > max_bytes:
         return None, Refusal(
-            problem.problem(413, "Body too large", f"The message exceeds {max_bytes} bytes.", slug="body-too-large"),
+            problem.problem(None, "Body too large", f"The message exceeds {max_bytes} bytes.", slug="body-too-large"),
             kind="too_large",
         )
     try:
         body = payload.parse_json(raw)
     except (ValueError, RecursionError) as error:
         return None, Refusal(
-            problem.problem(400, "Malformed JSON", f"The message is not valid JSON: {error}", slug="malformed-json")
+            problem.problem(None, "Malformed JSON", f"The message is not valid JSON: {error}", slug="malformed-json")
         )
     if attributes is None:
         return body, None

@@ -234,7 +234,10 @@ class MfgIntegrationMessage(models.Model):
             data = data()
         event_type.ensure_valid(data)
         system_ids = list(dict.fromkeys(route.system_id for route in routes))
-        payloads = self._payloads_per_system(event_type, data, self.env["mfg.integration.system"].browse(system_ids))
+        # sudo: the receiving systems' code mappings are configuration; the emitting user (a planner, a
+        # technical user applying an event) may not read them, and only their codes go into the payload.
+        systems = self.env["mfg.integration.system"].sudo().browse(system_ids)
+        payloads = self._payloads_per_system(event_type, data, systems)
         context = self.env.context
         common = {
             "direction": "outbound",

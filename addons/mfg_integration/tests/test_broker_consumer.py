@@ -109,17 +109,18 @@ class TestBrokerConsumer(CommittedCase):
         not_allowed = dict(self.event(), type="mfg.production.performance_reported.v1")
         wrong_schema = dict(self.event(), data={"kind": 42})
         cases = {
-            b"not json": 400,
-            b"{" + b" " * (1024 * 1024) + b"}": 413,
-            json.dumps(dict(self.event(), type="mfg.nobody.knows.v1")).encode(): 422,
-            json.dumps(wrong_schema).encode(): 422,
-            json.dumps(not_allowed).encode(): 403,
-            b"[1, 2]": 422,
+            b"not json": "malformed",
+            b"{" + b" " * (1024 * 1024) + b"}": "too_large",
+            json.dumps(dict(self.event(), type="mfg.nobody.knows.v1")).encode(): "refused",
+            json.dumps(wrong_schema).encode(): "refused",
+            json.dumps(not_allowed).encode(): "forbidden",
+            b"[1, 2]": "refused",
         }
-        for raw, status in cases.items():
+        for raw, kind in cases.items():
             result = self.stored(raw)
             self.assertIsNone(result.message_id, raw[:40])
-            self.assertEqual(result.body["status"], status, result.body)
+            self.assertEqual(result.kind, kind, result.body)
+            self.assertTrue(result.body["title"], result.body)
         self.assertEqual(self.env["mfg.integration.message"].search_count([("system_id", "=", self.system.id)]), 0)
 
     def test_a_system_without_technical_user_leaves_the_message_to_its_broker(self):

@@ -36,6 +36,7 @@ def dead_letter(message, result):
         {
             "refused_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
             "topic": message.topic,
+            "kind": result.kind,  # why, as an inbox result kind (lib/inbox.py)
             "problem": result.body,
             "payload_base64": base64.b64encode(message.payload).decode(),
         }
