@@ -37,6 +37,7 @@ LEASE_RENEWAL = 10
 # workers and servers dispatch at once (an ir.cron record runs in one place at a time).
 # Active slots are configured by (de)activating these scheduled actions.
 DISPATCH_CRONS = tuple(f"mfg_integration.ir_cron_dispatch{suffix}" for suffix in ("", "_2", "_3", "_4"))
+CONSUMER_RUNNER_CRON = "mfg_integration.ir_cron_run_broker_consumers"
 # The PostgreSQL clock: timestamps of the delivery path (leases, latency) come from one
 # clock, to the microsecond, whatever the Odoo servers' clocks say.
 DB_NOW = SQL("(clock_timestamp() AT TIME ZONE 'UTC')")
@@ -431,8 +432,18 @@ class MfgIntegrationMessage(models.Model):
                     busy_at = time.monotonic()
                     continue
                 idle_for = time.monotonic() - busy_at
-                if idle_for >= min(linger, IDLE_LINGER) and self._seconds_until_next_due(linger) is None:
-                    return sent
+                if idle_for >= min(linger, IDLE_LINGER):
+                    next_due = self._seconds_until_next_due(linger)
+                    if next_due is None:
+                        return sent
+                    if self._other_cron_waiting():
+                        # Lingering would hold a cron thread another scheduled action (inbound
+                        # messages, alerts...) waits for: leave the next retry to a trigger.
+                        at = fields.Datetime.now() + timedelta(seconds=next_due)
+                        for cron in self._dispatch_crons():
+                            cron._trigger(at)
+                        self._next_transaction()
+                        return sent
                 # Woken by a message emitted meanwhile, or after a short step for retries coming due.
                 listener.wait(min(LINGER_STEP, max(deadline - time.monotonic(), 0)))
         if self._seconds_until_next_due(linger) is not None:
@@ -441,6 +452,30 @@ class MfgIntegrationMessage(models.Model):
                 cron._trigger()
             self._next_transaction()
         return sent
+
+    @api.model
+    def _other_cron_waiting(self):
+        """Whether a scheduled action other than the dispatcher slots and the broker consumers'
+        runner (which holds a cron thread by design) is due."""
+        own = [*self._dispatch_slot_ids(), self.env["ir.model.data"]._xmlid_to_res_id(CONSUMER_RUNNER_CRON)]
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT EXISTS (
+                    SELECT 1
+                      FROM ir_cron c
+                     WHERE c.active AND c.id != ALL(%(slots)s)
+                       AND (c.nextcall <= now() AT TIME ZONE 'UTC'
+                            OR EXISTS (SELECT 1 FROM ir_cron_trigger t
+                                        WHERE t.cron_id = c.id AND t.call_at <= now() AT TIME ZONE 'UTC'))
+                )
+                """,
+                slots=own,
+            )
+        )
+        waiting = self.env.cr.fetchone()[0]
+        self._next_transaction()
+        return waiting
 
     @api.model
     def _seconds_until_next_due(self, horizon):

@@ -90,3 +90,27 @@ class TestDispatchWakeup(CommittedCase):
         dispatcher.join()
         self.assertEqual(delivered, [1], "delivered by the dispatcher that was running, not by a new cron run")
         self.assertEqual(len(receiver.received), 1)
+
+    def test_a_dispatcher_waiting_for_a_retry_gives_the_cron_thread_to_another_waiting_action(self):
+        self.subscribe(self.receiver())
+        self.emit_in_own_transaction()
+        self.cr.commit()  # a snapshot that sees the emitted message
+        self.cr.execute(
+            "UPDATE mfg_integration_message SET state = 'retry', next_attempt_at = now() AT TIME ZONE 'UTC' + "
+            "interval '40 seconds' WHERE event_type_id = %s RETURNING id, next_attempt_at",
+            [self.event_type.id],
+        )
+        message_id, retry_at = self.cr.fetchone()
+        self.env.ref("mfg_integration.ir_cron_process_inbound")._trigger()
+        self.cr.commit()
+        sent = self.new_env()["mfg.integration.message"]._cron_dispatch(time_budget=120, linger=60)
+        self.assertEqual(sent, 0)
+        self.cr.execute(
+            "SELECT min(t.call_at) FROM ir_cron_trigger t WHERE t.cron_id = %s AND t.call_at > now() AT TIME ZONE 'UTC'",
+            [self.env.ref("mfg_integration.ir_cron_dispatch").id],
+        )
+        call_at = self.cr.fetchone()[0]
+        self.assertIsNotNone(call_at, "the dispatcher left the retry to a trigger instead of holding the cron thread")
+        self.assertAlmostEqual((call_at - retry_at).total_seconds(), 0, delta=2)
+        self.cr.execute("SELECT state FROM mfg_integration_message WHERE id = %s", [message_id])
+        self.assertEqual(self.cr.fetchone()[0], "retry", "nothing was sent before its retry time")
