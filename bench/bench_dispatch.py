@@ -26,9 +26,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import requests
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 import odoo
 from odoo import SUPERUSER_ID, api
@@ -198,14 +200,24 @@ def bare_loop(url, count, body):
 def profile_figures(hub, endpoint_id, receiver, count):
     """Dispatch ``count`` messages under cProfile (main thread) and a statement counter."""
     event_ids, _at = hub.emit(endpoint_id, count)
-    statements = [0]
-    execute = odoo.sql_db.Cursor.execute
+    counts = Counter()
+    execute, commit = odoo.sql_db.Cursor.execute, odoo.sql_db.Cursor.commit
 
-    def counting_execute(cr, *args, **kwargs):
-        statements[0] += 1
-        return execute(cr, *args, **kwargs)
+    def counting_execute(cr, query, *args, **kwargs):
+        counts["statements"] += 1
+        counts["round trips"] += 1
+        if not cr._cnx.autocommit and cr._cnx.info.transaction_status == TRANSACTION_STATUS_IDLE:
+            counts["round trips"] += 1  # psycopg2 sends BEGIN first
+        if "INSERT INTO mfg_integration_attempt" in str(getattr(query, "code", query)):
+            counts["recordings"] += 1
+        return execute(cr, query, *args, **kwargs)
 
-    odoo.sql_db.Cursor.execute = counting_execute
+    def counting_commit(cr):
+        if cr._cnx.info.transaction_status != TRANSACTION_STATUS_IDLE:
+            counts["round trips"] += 1  # COMMIT
+        return commit(cr)
+
+    odoo.sql_db.Cursor.execute, odoo.sql_db.Cursor.commit = counting_execute, counting_commit
     profiler = cProfile.Profile()
     cpu, wall = time.process_time(), time.perf_counter()
     try:
@@ -213,7 +225,7 @@ def profile_figures(hub, endpoint_id, receiver, count):
         sent = hub.dispatch()
         profiler.disable()
     finally:
-        odoo.sql_db.Cursor.execute = execute
+        odoo.sql_db.Cursor.execute, odoo.sql_db.Cursor.commit = execute, commit
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     receiver.wait_for(event_ids)
     stats = pstats.Stats(profiler).stats
@@ -227,7 +239,11 @@ def profile_figures(hub, endpoint_id, receiver, count):
     total = sum(entry[2] for entry in stats.values())
     per_message = 1000 / max(sent, 1)
     print(f"  profiled pass ({sent} messages, cProfile on the dispatcher's thread, slower than unprofiled):")
-    print(f"    SQL statements per message: {statements[0] / max(sent, 1):.2f}")
+    print(
+        f"    per message: SQL statements {counts['statements'] / max(sent, 1):.2f}, round trips to PostgreSQL "
+        f"{counts['round trips'] / max(sent, 1):.2f} (BEGIN and COMMIT included); "
+        f"answers recorded per statement {sent / max(counts['recordings'], 1):.1f}"
+    )
     print(
         f"    per message: CPU {cpu * per_message:.2f} ms (all threads of this process), "
         f"wall {wall * per_message:.2f} ms"

@@ -4,6 +4,7 @@ import time
 import uuid
 from collections import Counter, deque, namedtuple
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from datetime import timedelta
 
 from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED, ISOLATION_LEVEL_REPEATABLE_READ
@@ -62,6 +63,34 @@ Route = namedtuple("Route", "endpoint_id company_id system_id")
 PURGED_STATES = ("done", "cancelled")
 DEFAULT_RETENTION_DAYS = 30
 PURGE_BATCH = 2000
+
+
+@contextmanager
+def statements_committed_alone(cr):
+    """Each statement run in the block is a transaction of its own, committed by PostgreSQL when
+    it ends: one round trip, where psycopg2's BEGIN, the statement and the COMMIT take three.
+    Only between transactions, for statements that are whole on their own (a claim, a recording,
+    a release); what must lock, then write, runs in ``one_transaction``."""
+    cr.connection.autocommit = True  # psycopg2 refuses it inside a transaction
+    try:
+        yield
+    finally:
+        cr.connection.autocommit = False
+
+
+@contextmanager
+def one_transaction(cr):
+    """Inside ``statements_committed_alone``: the block's statements in one transaction, committed
+    at its end (rolled back on an error)."""
+    cr.connection.autocommit = False
+    try:
+        yield
+        cr.commit()
+    except Exception:
+        cr.rollback()
+        raise
+    finally:
+        cr.connection.autocommit = True
 
 
 class MfgIntegrationMessage(models.Model):
@@ -508,7 +537,8 @@ class MfgIntegrationMessage(models.Model):
         The next batch is claimed as soon as every message of the last one is sent, while the
         last answers are still coming: the senders never wait for a claim. Only the transports
         run in the pool's threads; the ORM stays in this thread. The answers that arrived
-        together are recorded together (one statement) and committed.
+        together are recorded together (one statement, one round trip, see statements_committed_alone).
+        Runs between transactions.
         """
         waiting = deque()
         in_flight = {}
@@ -533,43 +563,44 @@ class MfgIntegrationMessage(models.Model):
                     per_endpoint[endpoint.id] += 1
                     in_flight[pool.submit(transport.get(endpoint.transport).send, delivery)] = delivery
 
-        while True:
-            if claiming and not waiting:
-                deliveries = self._claim_due(batch_size)
-                # The leases must be visible to other dispatchers before we send.
-                self._next_transaction()
-                waiting.extend(deliveries)
-                policies.update((delivery.endpoint.id, delivery.endpoint) for delivery in deliveries)
-                claiming = len(deliveries) == batch_size and time.monotonic() < deadline
-            if not (waiting or in_flight):
-                return sent
-            submit_sendable()
-            if not in_flight:
-                self._next_transaction()
-                continue
-            done, _pending = wait(in_flight, timeout=LEASE_RENEWAL, return_when=FIRST_COMPLETED)
-            answers = []
-            for future in done:
-                delivery = in_flight.pop(future)
-                per_endpoint[delivery.endpoint.id] -= 1
-                answers.append((delivery, future.result()))
-            if all(verdict.outcome == transport.DELIVERED for _delivery, verdict in answers):
-                # Successes cannot open a circuit: the next sends go out while these are recorded.
+        # Every statement below commits as it ends: the leases of a claim are visible to other
+        # dispatchers before we send, and what was recorded is never forgotten.
+        with statements_committed_alone(self.env.cr):
+            while True:
+                if claiming and not waiting:
+                    # The endpoints' policies are read afresh for each batch (another dispatcher
+                    # may have opened a circuit, an admin rotated a secret).
+                    self.env.invalidate_all()
+                    deliveries = self._claim_due(batch_size)
+                    waiting.extend(deliveries)
+                    policies.update((delivery.endpoint.id, delivery.endpoint) for delivery in deliveries)
+                    claiming = len(deliveries) == batch_size and time.monotonic() < deadline
+                if not (waiting or in_flight):
+                    return sent
                 submit_sendable()
-            # No answer within LEASE_RENEWAL (slow receivers): nothing to record, leases to renew.
-            for endpoint_id, circuit_state in (self._record_verdicts(answers) if answers else {}).items():
-                if circuit_state == "open":
-                    opened_circuits.add(endpoint_id)
-                elif circuit_state == "closed":
-                    # A success (perhaps of a request sent before the circuit opened) closed it again.
-                    opened_circuits.discard(endpoint_id)
-                    policies[endpoint_id].failing = False
-            sent += len(answers)
-            if time.monotonic() >= renew_at:
-                self._renew_leases([d.message_id for d in waiting] + [d.message_id for d in in_flight.values()])
-                renew_at = time.monotonic() + LEASE_RENEWAL
-            # Committed before waiting for the next answer: what was recorded is never forgotten.
-            self._next_transaction()
+                if not in_flight:
+                    continue
+                done, _pending = wait(in_flight, timeout=LEASE_RENEWAL, return_when=FIRST_COMPLETED)
+                answers = []
+                for future in done:
+                    delivery = in_flight.pop(future)
+                    per_endpoint[delivery.endpoint.id] -= 1
+                    answers.append((delivery, future.result()))
+                if all(verdict.outcome == transport.DELIVERED for _delivery, verdict in answers):
+                    # Successes cannot open a circuit: the next sends go out while these are recorded.
+                    submit_sendable()
+                # No answer within LEASE_RENEWAL (slow receivers): nothing to record, leases to renew.
+                for endpoint_id, circuit_state in (self._record_verdicts(answers) if answers else {}).items():
+                    if circuit_state == "open":
+                        opened_circuits.add(endpoint_id)
+                    elif circuit_state == "closed":
+                        # A success (perhaps of a request sent before the circuit opened) closed it again.
+                        opened_circuits.discard(endpoint_id)
+                        policies[endpoint_id].failing = False
+                sent += len(answers)
+                if time.monotonic() >= renew_at:
+                    self._renew_leases([d.message_id for d in waiting] + [d.message_id for d in in_flight.values()])
+                    renew_at = time.monotonic() + LEASE_RENEWAL
 
     @api.model
     def _renew_leases(self, message_ids):
@@ -742,14 +773,16 @@ class MfgIntegrationMessage(models.Model):
     def _record_verdicts(self, answers):
         """Store the attempts and the messages' new states of ``answers`` ([(delivery, verdict)],
         in arrival order) in one statement, and feed their outcomes to the circuit breakers;
-        returns {endpoint id: its circuit's state after them} for the circuits that learned something.
+        returns {endpoint id: its circuit's state after them} for the circuits that learned
+        something. Runs inside statements_committed_alone (see _send_due).
 
         Plain SQL on purpose: it runs for every group of answers on the dispatcher's hot path,
-        with everything it needs already read at claim time. Times come from PostgreSQL's clock.
-        Successes on a healthy endpoint change nothing in its circuit: the same statement tells
-        which endpoints are not healthy, and only those (and any failure) take the circuit's
-        row lock (_record_circuit_outcomes). The ORM cache is left as is: the commit that
-        follows every group clears it.
+        with everything it needs already read at claim time, in one round trip. Times come from
+        PostgreSQL's clock. Successes on a healthy endpoint change nothing in its circuit: the same
+        statement tells which endpoints are not healthy, and only those (and any failure) take the
+        circuit's row lock (_record_circuit_outcomes), in a transaction of their own: a crash
+        between both forgets what the circuits would have learned from these answers, never a
+        delivery. The ORM cache is left as is: the next claim reads the endpoints afresh.
         """
         rows = []
         outcomes = {}
@@ -824,12 +857,19 @@ class MfgIntegrationMessage(models.Model):
             )
         )
         unhealthy = {endpoint_id for (endpoint_id,) in self.env.cr.fetchall()}
-        Endpoint = self.env["mfg.integration.endpoint"]
-        return {
-            endpoint_id: Endpoint.browse(endpoint_id)._record_circuit_outcomes(endpoint_outcomes)
+        learning = {
+            endpoint_id: endpoint_outcomes
             for endpoint_id, endpoint_outcomes in outcomes.items()
             if endpoint_id in unhealthy or endpoint_outcomes.strip(circuit.SUCCESS)
         }
+        if not learning:
+            return {}
+        Endpoint = self.env["mfg.integration.endpoint"]
+        with one_transaction(self.env.cr):
+            return {
+                endpoint_id: Endpoint.browse(endpoint_id)._record_circuit_outcomes(endpoint_outcomes)
+                for endpoint_id, endpoint_outcomes in learning.items()
+            }
 
     # -- support actions -----------------------------------------------------
 
