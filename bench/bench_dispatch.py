@@ -21,10 +21,12 @@ import argparse
 import cProfile
 import os
 import pstats
+import re
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -41,6 +43,13 @@ BENCH_DIR = Path(__file__).resolve().parent
 # The odoo-bin script (prefork workers are started as `sys.executable sys.argv[0] ...`).
 ODOO_BIN = str(Path(odoo.__file__).resolve().parent.parent / "odoo-bin")
 DRAIN_TIMEOUT = 300
+# Each dispatcher run logs what it sent (INFO): per-server shares of a measure.
+DISPATCHER_LOGGER = "odoo.addons.mfg_integration.models.mfg_integration_message"
+DISPATCHER_RUN = re.compile(r"Dispatcher run: (\d+) messages sent")
+# pg_stat_activity is sampled this often during the two-server measure (what the backends wait for).
+ACTIVITY_SAMPLE = 0.02
+# Longer than the dispatcher's idle linger (IDLE_LINGER, 2 s): its run has ended and logged.
+IDLE_WAIT = 4
 
 
 def parse_args():
@@ -297,6 +306,7 @@ class OdooServer:
             sys.executable, ODOO_BIN, "-c", config, "-d", database, f"--db-filter=^{database}$",
             "--http-interface=127.0.0.1", f"--http-port={port}", f"--gevent-port={free_port()}",
             "--workers=1", "--max-cron-threads=1", f"--logfile={self.log}", "--log-level=warn",
+            f"--log-handler={DISPATCHER_LOGGER}:INFO",
         ]  # fmt: skip
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
         self.health = f"http://127.0.0.1:{port}/web/health"
@@ -313,6 +323,15 @@ class OdooServer:
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"Odoo not ready after {timeout} s, see {self.log}")
+
+    def log_offset(self):
+        return self.log.stat().st_size if self.log.exists() else 0
+
+    def sent_since(self, offset):
+        """Messages this server's dispatcher runs reported sent in its log after ``offset``."""
+        with self.log.open(encoding="utf-8", errors="replace") as log:
+            log.seek(offset)
+            return sum(int(match[1]) for match in DISPATCHER_RUN.finditer(log.read()))
 
     def stop(self):
         if self.proc.poll() is None:
@@ -363,6 +382,44 @@ def drain(hub, receiver, endpoint_id, messages, servers):
     )
 
 
+class ActivitySampler:
+    """Samples what the database's other active backends wait for, while the block runs."""
+
+    def __init__(self, hub):
+        self.hub = hub
+        self.waits = Counter()
+        self.samples = 0
+        self.stop = threading.Event()
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    def run(self):
+        with self.hub.cursor() as cr:
+            cr._cnx.autocommit = True
+            while not self.stop.wait(ACTIVITY_SAMPLE):
+                cr.execute(
+                    """
+                    SELECT COALESCE(wait_event_type || ':' || wait_event, 'CPU')
+                      FROM pg_stat_activity
+                     WHERE datname = current_database() AND pid != pg_backend_pid() AND state = 'active'
+                       AND query NOT LIKE 'LISTEN%'
+                    """
+                )
+                self.samples += 1
+                self.waits.update(row[0] for row in cr.fetchall())
+
+    def summary(self):
+        top = ", ".join(f"{name} {count / self.samples:.2f}" for name, count in self.waits.most_common(5))
+        return f"active backends on average: {sum(self.waits.values()) / max(self.samples, 1):.2f} ({top})"
+
+
 def measure_servers(hub, receiver, config, database, messages):
     print("(b) Odoo server processes dispatching (prefork, one cron worker each, 2 dispatcher slots)")
     previous = hub.set_dispatch_slots(2)
@@ -376,12 +433,18 @@ def measure_servers(hub, receiver, config, database, messages):
                     servers[-1].wait_ready()
                     time.sleep(3)  # idle and listening for the wake-up
                     drain(hub, receiver, endpoint_id, 100, servers)  # warm-up
-                    rate, duplicates, cores, cpu = drain(hub, receiver, endpoint_id, messages, servers)
+                    time.sleep(IDLE_WAIT)  # the warm-up's dispatcher runs end and log what they sent
+                    offsets = [server.log_offset() for server in servers]
+                    with ActivitySampler(hub) as activity:
+                        rate, duplicates, cores, cpu = drain(hub, receiver, endpoint_id, messages, servers)
+                    time.sleep(IDLE_WAIT)
+                    shares = [server.sent_since(offset) for server, offset in zip(servers, offsets, strict=True)]
                     print(
                         f"  {count} server(s): {rate:8.1f} msg/s ({messages} delivered, {duplicates} duplicates); "
                         f"Odoo CPU {cpu:.2f} ms/msg; machine busy {cores:.2f} of {os.cpu_count()} cores "
                         f"(load average {os.getloadavg()[0]:.1f})"
                     )
+                    print(f"    sent per server: {shares}; PostgreSQL {activity.summary()}")
                     if count == 1:
                         one = rate
                 print(f"  ratio two servers / one: {rate / one:.3f} (target >= 1.6)")

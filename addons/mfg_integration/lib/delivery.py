@@ -1,11 +1,17 @@
 """What the dispatcher sends (plain values read at claim time) and what it does with a verdict."""
 
 import random
+import time
+from collections import Counter, namedtuple
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 
-from . import backoff, circuit
+from . import backoff, circuit, transport
 from .transport import DEAD, DELIVERED, Verdict
+
+# A delivery's verdict, and when it came (time.monotonic()).
+Answer = namedtuple("Answer", "delivery verdict answered_at")
 
 
 @dataclass
@@ -69,3 +75,54 @@ def decide(
         return Decision("dead", None, learned)
     delay = backoff.next_delay(attempts_done, policy.backoff_base, policy.backoff_cap, verdict.retry_after, rand)
     return Decision("retry", delay, learned)
+
+
+class InFlight:
+    """One dispatcher's sends running in its thread pool: at most ``limit`` at once, and at most
+    each endpoint's ``parallel_limit``; the answers come back as ``Answer`` tuples."""
+
+    def __init__(self, pool, limit):
+        self.pool = pool
+        self.limit = limit
+        self.futures = {}
+        self.per_endpoint = Counter()
+
+    def __len__(self):
+        return len(self.futures)
+
+    def deliveries(self):
+        return list(self.futures.values())
+
+    def can_send(self, endpoint):
+        return self.per_endpoint[endpoint.id] < endpoint.parallel_limit and len(self.futures) < self.limit
+
+    def send(self, delivery):
+        self.per_endpoint[delivery.endpoint.id] += 1
+        self.futures[self.pool.submit(transport.get(delivery.endpoint.transport).send, delivery)] = delivery
+
+    def answers(self, timeout):
+        """The answers that came within ``timeout`` seconds (at least one, unless none came)."""
+        done, _pending = wait(self.futures, timeout=timeout, return_when=FIRST_COMPLETED)
+        answered_at = time.monotonic()
+        answers = []
+        for future in done:
+            delivery = self.futures.pop(future)
+            self.per_endpoint[delivery.endpoint.id] -= 1
+            answers.append(Answer(delivery, future.result(), answered_at))
+        return answers
+
+    def gather_successes(self, answers, seconds, most, send_next):
+        """``answers`` and those that come within ``seconds`` (at most ``most`` in all), as long as
+        all are successes; ``send_next()`` is called after each arrival, so that the freed places
+        are used at once. A failure ends the gathering: it may open a circuit."""
+        until = time.monotonic() + seconds
+        while answers and all(answer.verdict.outcome == DELIVERED for answer in answers):
+            send_next()
+            remaining = until - time.monotonic()
+            if remaining <= 0 or not self.futures or len(answers) >= most:
+                break
+            more = self.answers(remaining)
+            if not more:
+                break
+            answers = answers + more
+        return answers

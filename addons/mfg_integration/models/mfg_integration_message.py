@@ -2,8 +2,8 @@ import functools
 import logging
 import time
 import uuid
-from collections import Counter, deque, namedtuple
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections import deque, namedtuple
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -15,8 +15,8 @@ from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
 from .. import cron_watchdog, dispatch_wakeup
-from ..lib import circuit, cloudevents, payload, transport
-from ..lib.delivery import Delivery, decide
+from ..lib import circuit, cloudevents, payload
+from ..lib.delivery import Delivery, InFlight, decide
 
 _logger = logging.getLogger(__name__)
 
@@ -57,6 +57,11 @@ NO_FLUSH_WAIT = "SET LOCAL synchronous_commit TO OFF;"
 IDLE_LINGER = 2
 # Requests one dispatcher has in flight at once, all endpoints together.
 MAX_PARALLEL_SENDS = 16
+# Successes are gathered for this long (at most GATHER_MAX of them) before they are recorded together:
+# one statement for several answers, while the next sends are already out. Each answer keeps the
+# time it came (done_at, latency_ms); a failure is recorded at once (it may open a circuit).
+GATHER_SECONDS = 0.005
+GATHER_MAX = 64
 # Who hears about an event: from the routing cache, so emit() reads no configuration record.
 Route = namedtuple("Route", "endpoint_id company_id system_id")
 # Retention purge: finished messages older than the retention go, PURGE_BATCH per transaction.
@@ -437,10 +442,13 @@ class MfgIntegrationMessage(models.Model):
         never forgets a recorded delivery, and no transaction is open while receivers answer.
         The budget is short so that the cron's last run (what /health watches) stays recent.
         """
-        deadline = time.monotonic() + time_budget
+        started = time.monotonic()
         self._next_transaction()
         try:
-            return self._dispatch_until(deadline, batch_size, linger)
+            sent = self._dispatch_until(started + time_budget, batch_size, linger)
+            if sent:
+                _logger.info("Dispatcher run: %s messages sent in %.1f s", sent, time.monotonic() - started)
+            return sent
         finally:
             # The cron runner goes on with this cursor: back to Odoo's isolation level
             # (this ends the transaction, committed or failed, that the dispatcher left open).
@@ -541,8 +549,7 @@ class MfgIntegrationMessage(models.Model):
         Runs between transactions.
         """
         waiting = deque()
-        in_flight = {}
-        per_endpoint = Counter()
+        in_flight = InFlight(pool, MAX_PARALLEL_SENDS)
         opened_circuits = set()
         policies = {}
         claiming = True
@@ -558,10 +565,9 @@ class MfgIntegrationMessage(models.Model):
                         continue
                     # Closed again meanwhile (by an answer of this batch or of another dispatcher).
                     opened_circuits.discard(endpoint.id)
-                if per_endpoint[endpoint.id] < endpoint.parallel_limit and len(in_flight) < MAX_PARALLEL_SENDS:
+                if in_flight.can_send(endpoint):
                     waiting.remove(delivery)
-                    per_endpoint[endpoint.id] += 1
-                    in_flight[pool.submit(transport.get(endpoint.transport).send, delivery)] = delivery
+                    in_flight.send(delivery)
 
         # Every statement below commits as it ends: the leases of a claim are visible to other
         # dispatchers before we send, and what was recorded is never forgotten.
@@ -580,16 +586,9 @@ class MfgIntegrationMessage(models.Model):
                 submit_sendable()
                 if not in_flight:
                     continue
-                done, _pending = wait(in_flight, timeout=LEASE_RENEWAL, return_when=FIRST_COMPLETED)
-                answers = []
-                for future in done:
-                    delivery = in_flight.pop(future)
-                    per_endpoint[delivery.endpoint.id] -= 1
-                    answers.append((delivery, future.result()))
-                if all(verdict.outcome == transport.DELIVERED for _delivery, verdict in answers):
-                    # Successes cannot open a circuit: the next sends go out while these are recorded.
-                    submit_sendable()
                 # No answer within LEASE_RENEWAL (slow receivers): nothing to record, leases to renew.
+                answers = in_flight.answers(LEASE_RENEWAL)
+                answers = in_flight.gather_successes(answers, GATHER_SECONDS, GATHER_MAX, submit_sendable)
                 for endpoint_id, circuit_state in (self._record_verdicts(answers) if answers else {}).items():
                     if circuit_state == "open":
                         opened_circuits.add(endpoint_id)
@@ -599,7 +598,7 @@ class MfgIntegrationMessage(models.Model):
                         policies[endpoint_id].failing = False
                 sent += len(answers)
                 if time.monotonic() >= renew_at:
-                    self._renew_leases([d.message_id for d in waiting] + [d.message_id for d in in_flight.values()])
+                    self._renew_leases([d.message_id for d in [*waiting, *in_flight.deliveries()]])
                     renew_at = time.monotonic() + LEASE_RENEWAL
 
     @api.model
@@ -771,10 +770,10 @@ class MfgIntegrationMessage(models.Model):
 
     @api.model
     def _record_verdicts(self, answers):
-        """Store the attempts and the messages' new states of ``answers`` ([(delivery, verdict)],
-        in arrival order) in one statement, and feed their outcomes to the circuit breakers;
-        returns {endpoint id: its circuit's state after them} for the circuits that learned
-        something. Runs inside statements_committed_alone (see _send_due).
+        """Store the attempts and the messages' new states of ``answers`` (``Answer`` tuples, in
+        arrival order, each with the time it came) in one statement, and feed their outcomes to the
+        circuit breakers; returns {endpoint id: its circuit's state after them} for the circuits
+        that learned something. Runs inside statements_committed_alone (see _send_due).
 
         Plain SQL on purpose: it runs for every group of answers on the dispatcher's hot path,
         with everything it needs already read at claim time, in one round trip. Times come from
@@ -786,7 +785,8 @@ class MfgIntegrationMessage(models.Model):
         """
         rows = []
         outcomes = {}
-        for delivery, verdict in answers:
+        recorded_at = time.monotonic()
+        for delivery, verdict, answered_at in answers:
             attempts = delivery.attempt_count + 1
             decision = decide(verdict, attempts, delivery.endpoint)
             if decision.circuit_outcome:
@@ -802,6 +802,7 @@ class MfgIntegrationMessage(models.Model):
                     attempts,
                     decision.delay,
                     payload.excerpt(verdict.reason, 500) if decision.state != "done" else None,
+                    recorded_at - answered_at,
                 )
             )
         columns = list(zip(*rows, strict=True))
@@ -811,26 +812,29 @@ class MfgIntegrationMessage(models.Model):
                 + """
                 WITH clock AS (SELECT %(now)s AS now),
                 answer AS (
-                    SELECT * FROM unnest(%(ids)s::int[], %(companies)s::int[], %(durations)s::int[],
+                    SELECT a.*, clock.now - make_interval(secs => a.age) AS answered_at
+                      FROM clock, unnest(%(ids)s::int[], %(companies)s::int[], %(durations)s::int[],
                                          %(statuses)s::int[], %(excerpts)s::text[], %(states)s::varchar[],
-                                         %(attempts)s::int[], %(delays)s::float8[], %(errors)s::text[])
-                        AS a(id, company_id, duration_ms, status, excerpt, state, attempts, delay, error)
+                                         %(attempts)s::int[], %(delays)s::float8[], %(errors)s::text[],
+                                         %(ages)s::float8[])
+                           AS a(id, company_id, duration_ms, status, excerpt, state, attempts, delay, error, age)
                 ),
                 attempt AS (
                     INSERT INTO mfg_integration_attempt
                            (message_id, company_id, attempted_at, duration_ms, http_status, response_excerpt,
                             create_uid, write_uid, create_date, write_date)
-                    SELECT a.id, a.company_id, clock.now, a.duration_ms, a.status, a.excerpt,
+                    SELECT a.id, a.company_id, a.answered_at, a.duration_ms, a.status, a.excerpt,
                            %(uid)s, %(uid)s, clock.now, clock.now
                       FROM answer a, clock
                 ),
                 message AS (
                     UPDATE mfg_integration_message m
                        SET state = a.state, attempt_count = a.attempts, claimed_until = NULL,
-                           last_http_status = a.status, first_attempt_at = COALESCE(m.first_attempt_at, clock.now),
-                           done_at = CASE WHEN a.state = 'done' THEN clock.now END,
+                           last_http_status = a.status, first_attempt_at = COALESCE(m.first_attempt_at, a.answered_at),
+                           done_at = CASE WHEN a.state = 'done' THEN a.answered_at END,
                            latency_ms = CASE WHEN a.state = 'done' THEN GREATEST(0, round(
-                               extract(epoch FROM clock.now - COALESCE(m.queued_at, m.create_date)) * 1000))::int END,
+                               extract(epoch FROM a.answered_at - COALESCE(m.queued_at, m.create_date)) * 1000
+                           ))::int END,
                            next_attempt_at = CASE WHEN a.delay IS NULL THEN m.next_attempt_at
                                                   ELSE clock.now + make_interval(secs => a.delay) END,
                            last_error = a.error, write_uid = %(uid)s, write_date = clock.now
@@ -851,6 +855,7 @@ class MfgIntegrationMessage(models.Model):
                 attempts=list(columns[6]),
                 delays=list(columns[7]),
                 errors=list(columns[8]),
+                ages=list(columns[9]),
                 uid=self.env.uid,
                 endpoints=list(outcomes),
                 healthy=circuit.SUCCESS * circuit.WINDOW,
