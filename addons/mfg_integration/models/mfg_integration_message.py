@@ -80,7 +80,8 @@ def statements_committed_alone(cr):
     try:
         yield
     finally:
-        cr.connection.autocommit = False
+        if not cr.connection.closed:  # a connection lost to a PostgreSQL restart: its error goes up as it is
+            cr.connection.autocommit = False
 
 
 @contextmanager
@@ -92,10 +93,12 @@ def one_transaction(cr):
         yield
         cr.commit()
     except Exception:
-        cr.rollback()
+        if not cr.connection.closed:
+            cr.rollback()
         raise
     finally:
-        cr.connection.autocommit = True
+        if not cr.connection.closed:
+            cr.connection.autocommit = True
 
 
 class MfgIntegrationMessage(models.Model):
