@@ -1,4 +1,4 @@
-"""What the dispatcher sends (plain values read at claim time) and what it does with a verdict."""
+"""What the dispatcher sends (plain values read at claim time), its sends in flight, and what it does with a verdict."""
 
 import random
 import time
