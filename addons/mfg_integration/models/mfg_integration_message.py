@@ -5,6 +5,7 @@ import uuid
 from collections import Counter, deque, namedtuple
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
+from itertools import chain
 
 from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED, ISOLATION_LEVEL_REPEATABLE_READ
 
@@ -62,6 +63,19 @@ Route = namedtuple("Route", "endpoint_id company_id system_id")
 PURGED_STATES = ("done", "cancelled")
 DEFAULT_RETENTION_DAYS = 30
 PURGE_BATCH = 2000
+
+
+def _take_group(waiting, delivery, sender):
+    """Takes out of ``waiting`` what goes out in one call with ``delivery``: every waiting delivery of its
+    endpoint for a batched transport (unless the endpoint is failing: one probe), else the delivery alone."""
+    endpoint = delivery.endpoint
+    if sender.batched and not endpoint.failing:
+        group = [waiting_delivery for waiting_delivery in waiting if waiting_delivery.endpoint.id == endpoint.id]
+    else:
+        group = [delivery]
+    for member in group:
+        waiting.remove(member)
+    return group
 
 
 class MfgIntegrationMessage(models.Model):
@@ -507,8 +521,10 @@ class MfgIntegrationMessage(models.Model):
 
         The next batch is claimed as soon as every message of the last one is sent, while the
         last answers are still coming: the senders never wait for a claim. Only the transports
-        run in the pool's threads; the ORM stays in this thread. The answers that arrived
-        together are recorded together (one statement) and committed.
+        run in the pool's threads; the ORM stays in this thread. A batched transport (a broker)
+        gets all the waiting deliveries of an endpoint in one call: it publishes them all, then
+        waits for their acknowledgements. The answers that arrived together are recorded
+        together (one statement) and committed.
         """
         waiting = deque()
         in_flight = {}
@@ -528,10 +544,13 @@ class MfgIntegrationMessage(models.Model):
                         continue
                     # Closed again meanwhile (by an answer of this batch or of another dispatcher).
                     opened_circuits.discard(endpoint.id)
-                if per_endpoint[endpoint.id] < endpoint.parallel_limit and len(in_flight) < MAX_PARALLEL_SENDS:
-                    waiting.remove(delivery)
+                free = per_endpoint[endpoint.id] < endpoint.parallel_limit and len(in_flight) < MAX_PARALLEL_SENDS
+                # (Not waiting any more: gone with its endpoint's group.)
+                if free and delivery in waiting:
+                    sender = transport.get(endpoint.transport)
+                    group = _take_group(waiting, delivery, sender)
                     per_endpoint[endpoint.id] += 1
-                    in_flight[pool.submit(transport.get(endpoint.transport).send, delivery)] = delivery
+                    in_flight[pool.submit(sender.send_batch, group)] = group
 
         while True:
             if claiming and not waiting:
@@ -550,9 +569,9 @@ class MfgIntegrationMessage(models.Model):
             done, _pending = wait(in_flight, timeout=LEASE_RENEWAL, return_when=FIRST_COMPLETED)
             answers = []
             for future in done:
-                delivery = in_flight.pop(future)
-                per_endpoint[delivery.endpoint.id] -= 1
-                answers.append((delivery, future.result()))
+                group = in_flight.pop(future)
+                per_endpoint[group[0].endpoint.id] -= 1
+                answers.extend(zip(group, future.result(), strict=True))
             if all(verdict.outcome == transport.DELIVERED for _delivery, verdict in answers):
                 # Successes cannot open a circuit: the next sends go out while these are recorded.
                 submit_sendable()
@@ -566,7 +585,8 @@ class MfgIntegrationMessage(models.Model):
                     policies[endpoint_id].failing = False
             sent += len(answers)
             if time.monotonic() >= renew_at:
-                self._renew_leases([d.message_id for d in waiting] + [d.message_id for d in in_flight.values()])
+                sending = chain.from_iterable(in_flight.values())
+                self._renew_leases([d.message_id for d in chain(waiting, sending)])
                 renew_at = time.monotonic() + LEASE_RENEWAL
             # Committed before waiting for the next answer: what was recorded is never forgotten.
             self._next_transaction()

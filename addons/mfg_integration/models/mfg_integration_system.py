@@ -33,9 +33,7 @@ class MfgIntegrationSystem(models.Model):
         required=True,
         default="mes",
     )
-    company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company, index=True
-    )
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     active = fields.Boolean(default=True)
     responsible_user_id = fields.Many2one(
         "res.users",
@@ -96,9 +94,7 @@ class MfgIntegrationSystem(models.Model):
 
     def _compute_message_count(self):
         counts = dict(
-            self.env["mfg.integration.message"]._read_group(
-                [("system_id", "in", self.ids)], ["system_id"], ["__count"]
-            )
+            self.env["mfg.integration.message"]._read_group([("system_id", "in", self.ids)], ["system_id"], ["__count"])
         )
         for system in self:
             system.message_count = counts.get(system, 0)
@@ -210,6 +206,23 @@ class MfgIntegrationSystem(models.Model):
         """The broker consumers to keep running (``lib.consumer.Consumer``): broker addons add
         theirs with super(); the runner is ``mfg.integration.broker.consumer``."""
         return []
+
+    @api.model
+    def _systems_receiving_from(self, broker_field):
+        """Every company's systems that receive from an active broker through ``broker_field`` (the
+        runner and /health build their consumers)."""
+        # sudo: the runner (a scheduled action) and /health list every subscribing system; nothing is shown.
+        return self.sudo().search([(broker_field, "!=", False), (f"{broker_field}.active", "=", True)])
+
+    def _check_inbound_broker_company(self, broker_field):
+        """A system receives only from a broker of its own company."""
+        for system in self.filtered(broker_field):
+            if system[broker_field].company_id != system.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "The broker %(broker)s must belong to the system's company.", broker=system[broker_field].name
+                    )
+                )
 
     def _broker_technical_user(self):
         """The active technical user of this system that its broker messages are received as."""
