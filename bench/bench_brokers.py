@@ -256,10 +256,11 @@ class Bench:
         with self.env() as env:
             endpoint = env["mfg.integration.endpoint"].browse(endpoint_id)
             env["mfg.integration.message"].search([("endpoint_id", "=", endpoint.id)]).unlink()
-            system, brokers = endpoint.system_id, endpoint.mqtt_broker_id | endpoint.amqp_broker_id
+            system, brokers = endpoint.system_id, (endpoint.mqtt_broker_id, endpoint.amqp_broker_id)
             endpoint.unlink()
             system.unlink()
-            brokers.unlink()
+            for broker in brokers:
+                broker.unlink()
 
 
 def sample_body():

@@ -4,6 +4,7 @@
 broker outages and restarts, topic wildcards, the CloudEvents AMQP binding."""
 
 import json
+import socket
 import threading
 import uuid
 
@@ -208,3 +209,17 @@ class TestAmqpOutbound(AmqpCase):
     @staticmethod
     def _ensure_started(broker):
         broker.start()  # idempotent: a failed test must not leave the broker down for the next ones
+
+    def test_test_connection_tells_whether_the_broker_lets_us_in(self):
+        result = self.broker.action_test_connection()
+        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+        self.broker.password = "not-the-password"
+        result = self.broker.action_test_connection()
+        self.assertEqual(result["params"]["type"], "danger")
+        self.assertIn("Authentication", result["params"]["message"])
+        with socket.socket() as probe:  # a port nothing listens on: a broker that is down
+            probe.bind(("127.0.0.1", 0))
+            self.broker.port = probe.getsockname()[1]
+        result = self.broker.action_test_connection()
+        self.assertEqual(result["params"]["type"], "danger")
+        self.assertIn("AMQPConnectionError", result["params"]["message"])

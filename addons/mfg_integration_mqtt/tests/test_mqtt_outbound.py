@@ -1,6 +1,7 @@
 # These tests commit on purpose: the dispatcher delivers committed messages.
 # pylint: disable=invalid-commit
 import json
+import socket
 import threading
 import uuid
 
@@ -201,3 +202,13 @@ class TestMqttOutbound(MqttCase):
         self.assertNotIn("s3cret-uns", stored)
         self.assertEqual(self.broker._broker_settings().password, "s3cret-uns")
         self.assertNotIn("s3cret-uns", repr(self.broker._broker_settings()))
+
+    def test_test_connection_tells_whether_the_broker_answers(self):
+        result = self.broker.action_test_connection()
+        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+        with socket.socket() as probe:  # a port nothing listens on: a broker that is down
+            probe.bind(("127.0.0.1", 0))
+            self.broker.port = probe.getsockname()[1]
+        result = self.broker.action_test_connection()
+        self.assertEqual(result["params"]["type"], "danger")
+        self.assertIn("ConnectionRefusedError", result["params"]["message"])
