@@ -47,6 +47,10 @@ class AddressRefused(Exception):
     """The broker's address is refused by the company's outbound address policy."""
 
 
+def _confirm_timed_out():
+    raise ConfirmTimeout()
+
+
 # What the broker said of a published message (None: nothing yet, when the deadline passed).
 ACKED, NACKED, RETURNED = "acked", "nacked", "returned"
 
@@ -93,15 +97,15 @@ class Publisher:
                 self.outcomes[tag] = outcome
 
     def _process_until(self, done, deadline):
-        """Runs the connection's I/O until ``done()`` or the deadline (ConfirmTimeout); raises the broker's
+        """Runs the connection's I/O until ``done()``; raises ConfirmTimeout at the deadline (from a timer of the
+        connection's own I/O loop: a broker that stopped reading never lets the output flush), the broker's
         channel closure or a connection error."""
-        while not done():
-            if self.channel.is_closed:
-                raise self.channel._closing_reason  # pylint: disable=protected-access
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ConfirmTimeout()
-            self.connection.process_data_events(time_limit=min(remaining, 1.0))
+        ioloop = self.connection._impl.ioloop  # pylint: disable=protected-access
+        timer = ioloop.call_later(max(deadline - time.monotonic(), 0), _confirm_timed_out)
+        try:
+            self.channel._flush_output(done)  # pylint: disable=protected-access
+        finally:
+            ioloop.remove_timeout(timer)
 
     def publish_all(self, exchange, messages, timeout):
         """[(routing_key, properties, body)] -> their outcomes, in order: ACKED, NACKED, RETURNED (unroutable),
