@@ -15,6 +15,7 @@ from odoo.tools import config
 
 from simulators.mfgsim.client import cloud_event
 from simulators.mfgsim.scripted_receiver import Receiver
+from tests.harness import free_port
 
 from ..models.res_users_apikeys import API_SCOPE
 
@@ -267,3 +268,14 @@ class BrokerAccessCases:
         (created,) = self.call("integration-manager", "create", [values])
         self.assertEqual(self.env[self.broker_model].browse(created).host, "rogue.example.com")
         self.assertEqual(self.env[self.broker_model].search_count([("host", "=", "rogue.example.com")]), 1)
+
+
+def assert_test_connection(case, broker, down_error):
+    """The broker's Test Connection succeeds, then, with nothing listening on its port (a broker that is down),
+    fails naming ``down_error``."""
+    result = broker.action_test_connection()
+    case.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+    broker.port = free_port()
+    result = broker.action_test_connection()
+    case.assertEqual(result["params"]["type"], "danger")
+    case.assertIn(down_error, result["params"]["message"])

@@ -1,12 +1,12 @@
 # These tests commit on purpose: the dispatcher delivers committed messages.
 # pylint: disable=invalid-commit
 import json
-import socket
 import threading
 import uuid
 
 from odoo.exceptions import ValidationError
 
+from odoo.addons.mfg_integration.tests.common import assert_test_connection
 from odoo.addons.mfg_integration.tests.test_dispatcher import ORDER
 
 from .common import Broker, MqttCase
@@ -204,11 +204,4 @@ class TestMqttOutbound(MqttCase):
         self.assertNotIn("s3cret-uns", repr(self.broker._broker_settings()))
 
     def test_test_connection_tells_whether_the_broker_answers(self):
-        result = self.broker.action_test_connection()
-        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
-        with socket.socket() as probe:  # a port nothing listens on: a broker that is down
-            probe.bind(("127.0.0.1", 0))
-            self.broker.port = probe.getsockname()[1]
-        result = self.broker.action_test_connection()
-        self.assertEqual(result["params"]["type"], "danger")
-        self.assertIn("ConnectionRefusedError", result["params"]["message"])
+        assert_test_connection(self, self.broker, "ConnectionRefusedError")
