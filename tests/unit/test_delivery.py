@@ -74,11 +74,11 @@ def test_in_flight_keeps_each_endpoints_parallel_limit_and_the_overall_one():
         endpoint = dataclasses.replace(_policy(), transport=_Scripted.key)  # max_parallel 4
         for message_id in range(4):
             assert sends.can_send(endpoint)
-            sends.send(_delivery(message_id, policy=endpoint))
+            sends.send([_delivery(message_id, policy=endpoint)])
         assert not sends.can_send(endpoint)
         other = dataclasses.replace(endpoint, id=2)
-        sends.send(_delivery(4, policy=other))
-        sends.send(_delivery(5, policy=other))
+        sends.send([_delivery(4, policy=other)])
+        sends.send([_delivery(5, policy=other)])
         assert not sends.can_send(dataclasses.replace(endpoint, id=3)), "6 in flight: the overall limit"
         answers = []
         while len(sends):
@@ -94,9 +94,9 @@ def test_successes_are_gathered_with_the_next_sends_going_out_and_a_failure_ends
 
         def send_next():
             while queue and sends.can_send(queue[0].endpoint):
-                sends.send(queue.pop(0))
+                sends.send([queue.pop(0)])
 
-        sends.send(_delivery(0))
+        sends.send([_delivery(0)])
         first = sends.answers(5)
         gathered = sends.gather_successes(first, seconds=5, most=100, send_next=send_next)
         outcomes = [answer.verdict.outcome for answer in gathered]
@@ -114,9 +114,39 @@ def test_gathering_stops_at_the_most_asked_for():
 
         def send_next():
             while queue and sends.can_send(queue[0].endpoint):
-                sends.send(queue.pop(0))
+                sends.send([queue.pop(0)])
 
-        sends.send(_delivery(0))
+        sends.send([_delivery(0)])
         gathered = sends.gather_successes(sends.answers(5), seconds=5, most=10, send_next=send_next)
         assert 10 <= len(gathered) < 10 + 4, "at most one arrival of up to max_parallel answers beyond"
         assert queue, "not everything was sent: the gathering stopped"
+
+
+class _ScriptedBatched(_Scripted):
+    key = "unit_scripted_batched"
+    batched = True
+
+
+transport.register(_ScriptedBatched)
+
+
+def test_a_batched_transport_takes_every_waiting_delivery_of_the_endpoint_in_one_send():
+    endpoint = dataclasses.replace(_policy(), transport="unit_scripted_batched")
+    other = dataclasses.replace(endpoint, id=2)
+    waiting = [_delivery(1, policy=endpoint), _delivery(2, policy=other), _delivery(3, policy=endpoint)]
+    group = delivery.take_group(waiting, waiting[0])
+    assert [d.message_id for d in group] == [1, 3]
+    assert [d.message_id for d in waiting] == [2]
+    with ThreadPoolExecutor(4) as pool:
+        sends = delivery.InFlight(pool, limit=16)
+        sends.send(group)
+        assert len(sends) == 1 and sends.per_endpoint[endpoint.id] == 1, "one send for the group"
+        answers = sends.answers(10)
+    assert [(a.delivery.message_id, a.verdict.outcome) for a in answers] == [(1, DELIVERED), (3, DELIVERED)]
+
+
+def test_a_failing_endpoint_of_a_batched_transport_gets_one_probe_alone():
+    endpoint = dataclasses.replace(_policy(failing=True), transport="unit_scripted_batched")
+    waiting = [_delivery(1, policy=endpoint), _delivery(2, policy=endpoint)]
+    assert [d.message_id for d in delivery.take_group(waiting, waiting[0])] == [1]
+    assert [d.message_id for d in waiting] == [2]

@@ -77,9 +77,24 @@ def decide(
     return Decision("retry", delay, learned)
 
 
+def take_group(waiting, delivery):
+    """Takes out of ``waiting`` what goes out in one call with ``delivery``: every waiting delivery of its
+    endpoint for a batched transport (a broker: publish all, then wait for all the acknowledgements),
+    unless the endpoint is failing (one probe); else the delivery alone."""
+    endpoint = delivery.endpoint
+    if transport.get(endpoint.transport).batched and not endpoint.failing:
+        group = [waiting_delivery for waiting_delivery in waiting if waiting_delivery.endpoint.id == endpoint.id]
+    else:
+        group = [delivery]
+    for member in group:
+        waiting.remove(member)
+    return group
+
+
 class InFlight:
     """One dispatcher's sends running in its thread pool: at most ``limit`` at once, and at most
-    each endpoint's ``parallel_limit``; the answers come back as ``Answer`` tuples."""
+    each endpoint's ``parallel_limit``; a send is a group of one endpoint's deliveries (see
+    take_group); the answers come back as ``Answer`` tuples, one per delivery."""
 
     def __init__(self, pool, limit):
         self.pool = pool
@@ -91,14 +106,15 @@ class InFlight:
         return len(self.futures)
 
     def deliveries(self):
-        return list(self.futures.values())
+        return [delivery for group in self.futures.values() for delivery in group]
 
     def can_send(self, endpoint):
         return self.per_endpoint[endpoint.id] < endpoint.parallel_limit and len(self.futures) < self.limit
 
-    def send(self, delivery):
-        self.per_endpoint[delivery.endpoint.id] += 1
-        self.futures[self.pool.submit(transport.get(delivery.endpoint.transport).send, delivery)] = delivery
+    def send(self, group):
+        endpoint = group[0].endpoint
+        self.per_endpoint[endpoint.id] += 1
+        self.futures[self.pool.submit(transport.get(endpoint.transport).send_batch, group)] = group
 
     def answers(self, timeout):
         """The answers that came within ``timeout`` seconds (at least one, unless none came)."""
@@ -106,9 +122,12 @@ class InFlight:
         answered_at = time.monotonic()
         answers = []
         for future in done:
-            delivery = self.futures.pop(future)
-            self.per_endpoint[delivery.endpoint.id] -= 1
-            answers.append(Answer(delivery, future.result(), answered_at))
+            group = self.futures.pop(future)
+            self.per_endpoint[group[0].endpoint.id] -= 1
+            answers.extend(
+                Answer(delivery, verdict, answered_at)
+                for delivery, verdict in zip(group, future.result(), strict=True)
+            )
         return answers
 
     def gather_successes(self, answers, seconds, most, send_next):

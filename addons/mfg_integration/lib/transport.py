@@ -35,9 +35,16 @@ class Transport:
     key = ""
     schemes = ()  # URL schemes of the endpoint's address this transport accepts
     endpoint_fields = ()  # endpoint fields this transport reads, copied into EndpointPolicy.settings
+    # True: the dispatcher hands over all the claimed deliveries of one endpoint in one send_batch call
+    # (brokers: publish them all, then wait for all the acknowledgements, one round trip for the lot).
+    batched = False
 
     def send(self, delivery) -> Verdict:
         raise NotImplementedError
+
+    def send_batch(self, deliveries) -> list[Verdict]:
+        """The verdicts of ``deliveries`` (one endpoint's), in their order."""
+        return [self.send(delivery) for delivery in deliveries]
 
 
 def register(cls):

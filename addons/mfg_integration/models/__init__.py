@@ -1,5 +1,6 @@
 from . import mfg_integration_routing_mixin
 from . import mfg_integration_company_mixin
+from . import mfg_integration_broker_mixin
 from . import mfg_integration_event_type
 from . import mfg_integration_system
 from . import mfg_integration_endpoint

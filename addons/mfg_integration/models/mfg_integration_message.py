@@ -16,7 +16,7 @@ from odoo.tools.safe_eval import safe_eval
 
 from .. import cron_watchdog, dispatch_wakeup
 from ..lib import circuit, cloudevents, payload
-from ..lib.delivery import Delivery, InFlight, decide
+from ..lib.delivery import Delivery, InFlight, decide, take_group
 
 _logger = logging.getLogger(__name__)
 
@@ -547,8 +547,10 @@ class MfgIntegrationMessage(models.Model):
 
         The next batch is claimed as soon as every message of the last one is sent, while the
         last answers are still coming: the senders never wait for a claim. Only the transports
-        run in the pool's threads; the ORM stays in this thread. The answers that arrived
-        together are recorded together (one statement, one round trip, see statements_committed_alone).
+        run in the pool's threads; the ORM stays in this thread. A batched transport (a broker)
+        gets all the waiting deliveries of an endpoint in one call: it publishes them all, then
+        waits for their acknowledgements. The answers that arrived together are recorded
+        together (one statement, one round trip, see statements_committed_alone).
         Runs between transactions.
         """
         waiting = deque()
@@ -568,9 +570,9 @@ class MfgIntegrationMessage(models.Model):
                         continue
                     # Closed again meanwhile (by an answer of this batch or of another dispatcher).
                     opened_circuits.discard(endpoint.id)
-                if in_flight.can_send(endpoint):
-                    waiting.remove(delivery)
-                    in_flight.send(delivery)
+                # (Not waiting any more: gone with its endpoint's group.)
+                if delivery in waiting and in_flight.can_send(endpoint):
+                    in_flight.send(take_group(waiting, delivery))
 
         # Every statement below commits as it ends: the leases of a claim are visible to other
         # dispatchers before we send, and what was recorded is never forgotten.

@@ -211,6 +211,23 @@ class MfgIntegrationSystem(models.Model):
         theirs with super(); the runner is ``mfg.integration.broker.consumer``."""
         return []
 
+    @api.model
+    def _systems_receiving_from(self, broker_field):
+        """Every company's systems that receive from an active broker through ``broker_field`` (the
+        runner and /health build their consumers)."""
+        # sudo: the runner (a scheduled action) and /health list every subscribing system; nothing is shown.
+        return self.sudo().search([(broker_field, "!=", False), (f"{broker_field}.active", "=", True)])
+
+    def _check_inbound_broker_company(self, broker_field):
+        """A system receives only from a broker of its own company."""
+        for system in self.filtered(broker_field):
+            if system[broker_field].company_id != system.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "The broker %(broker)s must belong to the system's company.", broker=system[broker_field].name
+                    )
+                )
+
     def _broker_technical_user(self):
         """The active technical user of this system that its broker messages are received as."""
         self.ensure_one()

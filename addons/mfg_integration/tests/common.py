@@ -10,11 +10,12 @@ import requests
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
-from odoo.tests.common import BaseCase, TransactionCase, get_db_name
+from odoo.tests.common import BaseCase, JsonRpcException, TransactionCase, get_db_name, new_test_user
 from odoo.tools import config
 
 from simulators.mfgsim.client import cloud_event
 from simulators.mfgsim.scripted_receiver import Receiver
+from tests.harness import free_port
 
 from ..models.res_users_apikeys import API_SCOPE
 
@@ -217,3 +218,64 @@ class CommittedCase(BaseCase, IntegrationFixtures):
         self._event_types.unlink()
         self.cr.commit()
         self.cr.close()
+
+
+class BrokerAccessCases:
+    """Through JSON-RPC as a signed-in user (HttpCase): who may read a broker's secrets and create brokers.
+    A broker addon's test class sets ``broker_model`` and ``broker_values`` (with a ``password``)."""
+
+    broker_model = ""
+    broker_values = {}
+
+    def setUp(self):
+        super().setUp()
+        self.broker = self.env[self.broker_model].create(self.broker_values)
+        groups = {
+            "employee": "base.group_user",
+            "integration-user": "mfg_integration.group_mfg_integration_user",
+            "integration-manager": "mfg_integration.group_mfg_integration_manager",
+        }
+        for login, group in groups.items():
+            new_test_user(self.env, login=f"broker-{login}", password=f"broker-{login}-pw1", groups=group)
+
+    def call(self, login, method, *args, **kwargs):
+        """``method`` of the broker model called by ``login`` through the web client's RPC."""
+        self.authenticate(f"broker-{login}", f"broker-{login}-pw1")
+        params = {"model": self.broker_model, "method": method, "args": list(args), "kwargs": kwargs}
+        return self.make_jsonrpc_request("/web/dataset/call_kw", params)
+
+    def assertRefused(self, login, method, *args, **kwargs):
+        with self.assertRaises(JsonRpcException, msg=f"{login}: {method}") as caught:
+            self.call(login, method, *args, **kwargs)
+        self.assertIn("AccessError", str(caught.exception))
+
+    def test_no_user_reads_the_stored_secret_and_only_managers_create_brokers(self):
+        secret = self.broker_values["password"]
+        for login in ("employee", "integration-user", "integration-manager"):
+            self.assertRefused(login, "read", [self.broker.id], ["password_encrypted"])
+            self.assertRefused(login, "search_read", [("id", "=", self.broker.id)], ["password_encrypted"])
+        self.assertRefused("employee", "read", [self.broker.id], ["host"])
+        for login in ("integration-user", "integration-manager"):
+            (record,) = self.call(login, "read", [self.broker.id], ["password", "has_password"])
+            self.assertEqual((record["password"], record["has_password"]), (False, True), login)
+            self.assertNotIn(secret, json.dumps(self.call(login, "web_read", [self.broker.id], {"password": {}})))
+        values = dict(self.broker_values, name="Rogue broker", host="rogue.example.com")
+        for login in ("employee", "integration-user"):
+            self.assertRefused(login, "create", [values])
+            self.assertRefused(login, "write", [self.broker.id], {"host": "rogue.example.com"})
+            self.assertRefused(login, "action_test_connection", [self.broker.id])
+        self.assertRefused("integration-manager", "write", [self.broker.id], {"password_encrypted": "forged"})
+        (created,) = self.call("integration-manager", "create", [values])
+        self.assertEqual(self.env[self.broker_model].browse(created).host, "rogue.example.com")
+        self.assertEqual(self.env[self.broker_model].search_count([("host", "=", "rogue.example.com")]), 1)
+
+
+def assert_test_connection(case, broker, down_error):
+    """The broker's Test Connection succeeds, then, with nothing listening on its port (a broker that is down),
+    fails naming ``down_error``."""
+    result = broker.action_test_connection()
+    case.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+    broker.port = free_port()
+    result = broker.action_test_connection()
+    case.assertEqual(result["params"]["type"], "danger")
+    case.assertIn(down_error, result["params"]["message"])

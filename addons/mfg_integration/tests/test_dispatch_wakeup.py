@@ -106,7 +106,7 @@ class TestDispatchWakeup(CommittedCase):
         sent = self.new_env()["mfg.integration.message"]._cron_dispatch(time_budget=120, linger=60)
         self.assertEqual(sent, 0)
         self.cr.execute(
-            "SELECT min(t.call_at) FROM ir_cron_trigger t WHERE t.cron_id = %s AND t.call_at > now() AT TIME ZONE 'UTC'",
+            "SELECT min(call_at) FROM ir_cron_trigger WHERE cron_id = %s AND call_at > now() AT TIME ZONE 'UTC'",
             [self.env.ref("mfg_integration.ir_cron_dispatch").id],
         )
         call_at = self.cr.fetchone()[0]

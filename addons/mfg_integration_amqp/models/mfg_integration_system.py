@@ -23,6 +23,7 @@ class MfgIntegrationSystem(models.Model):
 
     @api.constrains("amqp_broker_id", "amqp_queue", "amqp_prefetch", "company_id")
     def _check_amqp_inbound(self):
+        self._check_inbound_broker_company("amqp_broker_id")
         for system in self.filtered("amqp_broker_id"):
             if not system.amqp_queue or not system.amqp_queue.strip():
                 raise ValidationError(self.env._("An inbound AMQP broker needs a queue name."))
@@ -30,14 +31,10 @@ class MfgIntegrationSystem(models.Model):
                 raise ValidationError(self.env._("The queue name must be at most 200 bytes and not start with 'amq.'."))
             if not 1 <= system.amqp_prefetch <= 1000:
                 raise ValidationError(self.env._("The prefetch must be between 1 and 1000."))
-            if system.amqp_broker_id.company_id != system.company_id:
-                raise ValidationError(self.env._("The AMQP broker must belong to the system's company."))
 
     def _mfg_broker_consumers(self):
         consumers = super()._mfg_broker_consumers()
-        # sudo: the runner and /health ask for every company's consumers; nothing is returned to users.
-        systems = self.sudo().search([("amqp_broker_id", "!=", False), ("amqp_broker_id.active", "=", True)])
-        for system in systems:
+        for system in self._systems_receiving_from("amqp_broker_id"):
             consumers.append(
                 AmqpConsumer(system.id, system.amqp_broker_id._settings(), system.amqp_queue, system.amqp_prefetch)
             )

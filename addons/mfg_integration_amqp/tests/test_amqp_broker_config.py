@@ -39,7 +39,7 @@ class TestAmqpBrokerConfig(IntegrationCase):
     def test_the_endpoint_url_is_the_brokers_address_without_credentials(self):
         endpoint = self.make_amqp_endpoint()
         self.assertEqual(endpoint.url, "amqp://rabbitmq.example.com:5672/%2F")
-        self.broker.write({"use_tls": True, "port": 5671, "virtual_host": "plant"})
+        self.broker.write({"tls": True, "port": 5671, "virtual_host": "plant"})
         self.assertEqual(endpoint.url, "amqps://rabbitmq.example.com:5671/plant")
 
     def test_routing_key_placeholders_are_checked_at_save(self):

@@ -7,10 +7,13 @@ import json
 import threading
 import uuid
 
+import pika
 from cloudevents.core.formats.json import JSONFormat
 
+from odoo.addons.mfg_integration.tests.common import assert_test_connection
+
 from ..lib import binding
-from .common import AmqpCase, RabbitMQ
+from .common import AmqpCase, RabbitMQ, amqp_url
 
 ORDER = {"reference": "WH/MO/00012", "quantity": 1.0}
 
@@ -208,3 +211,11 @@ class TestAmqpOutbound(AmqpCase):
     @staticmethod
     def _ensure_started(broker):
         broker.start()  # idempotent: a failed test must not leave the broker down for the next ones
+
+    def test_test_connection_tells_whether_the_broker_lets_us_in(self):
+        self.broker.password = "not-the-password"
+        result = self.broker.action_test_connection()
+        self.assertEqual(result["params"]["type"], "danger")
+        self.assertIn("Authentication", result["params"]["message"])
+        self.broker.password = pika.URLParameters(amqp_url()).credentials.password
+        assert_test_connection(self, self.broker, "AMQPConnectionError")

@@ -8,6 +8,7 @@ that system's figures. Errors are problem+json like the rest of /api/mfg/v1
 """
 
 import json
+from datetime import timezone
 
 from odoo import fields, http
 from odoo.http import request
@@ -148,11 +149,21 @@ def health_document(env, company_ids, system_id=None):
     dispatcher_idle = _dispatcher_idle_seconds(env, company_ids)
     Consumer = env["mfg.integration.broker.consumer"]
     consumers_down = Consumer._down_consumer_keys(company_ids, system_id=system_id)
+    transports = env["mfg.integration.dashboard"]._transport_stats(company_ids, {}, system_id=system_id)
+    # A webhook receiver that does not answer is the circuit breaker's business; a broker serves every subscriber.
+    brokers_unreachable = [
+        name
+        for transport, figures in transports.items()
+        if transport != "http_webhook"
+        for name in figures["unreachable"]
+    ]
     reasons = []
     if open_circuits:
         reasons.append("circuit_open")
     if consumers_down:
         reasons.append("broker_consumer_down")
+    if brokers_unreachable:
+        reasons.append("broker_unreachable")
     if dispatcher_idle is not None and dispatcher_idle > stalled_age:
         reasons.append("dispatcher_not_running")
     if age > failing_age:
@@ -178,6 +189,7 @@ def health_document(env, company_ids, system_id=None):
         "open_circuits": open_circuits,
         "dispatcher_idle_seconds": dispatcher_idle,
         "broker_consumers_down": consumers_down,
+        "brokers_unreachable": brokers_unreachable,
     }
 
 
@@ -312,6 +324,7 @@ def prometheus_text(env, company_ids):
         [({"system": e.system_id.code, "endpoint": e.name, "transport": e.transport}, 1) for e in endpoint_records],
     )
     _broker_consumer_metrics(env, company_ids, metric)
+    _transport_metrics(env, company_ids, stats, metric)
     alert_counts = env["mfg.integration.alert"]._open_count_sql(company_ids)
     alert_systems = {s.id: s.code for s in systems.browse({key[0] for key in alert_counts})}
     metric(
@@ -362,3 +375,56 @@ def _broker_consumer_metrics(env, company_ids, metric):
         "Messages refused before the inbox (not JSON, invalid, not allowed), sent to the dead letter.",
         [(labels(s), s.refused_count) for s in states],
     )
+
+
+def _transport_metrics(env, company_ids, stats, metric):
+    """Per transport (http_webhook, mqtt, amqp): endpoints connected and unreachable, last delivery, in flight,
+    failures; plus the broker consumers connected."""
+    transports = sorted(env["mfg.integration.dashboard"]._transport_stats(company_ids, stats).items())
+    # sudo: the runner's technical state, of the key user's own companies only.
+    consumers = env["mfg.integration.broker.consumer"].sudo().search([("company_id", "in", list(company_ids))])
+    down = set(env["mfg.integration.broker.consumer"]._down_consumer_keys(company_ids))
+    connected_consumers = {}
+    for consumer in consumers:
+        connected_consumers.setdefault(consumer.transport, 0)
+        connected_consumers[consumer.transport] += consumer.key not in down
+    metric(
+        "mfg_integration_transport_connected",
+        "gauge",
+        "Active outbound endpoints of the transport whose last attempt got an answer (a broker's: it was reachable).",
+        [({"transport": t}, f["connected"]) for t, f in transports],
+    )
+    metric(
+        "mfg_integration_transport_unreachable",
+        "gauge",
+        "Active outbound endpoints of the transport whose last attempt got no answer (broker down, refused, timeout).",
+        [({"transport": t}, len(f["unreachable"])) for t, f in transports],
+    )
+    metric(
+        "mfg_integration_transport_last_delivery_timestamp_seconds",
+        "gauge",
+        "Unix time of the transport's last delivery (acknowledged publish) in the last 24 hours (0: none).",
+        [({"transport": t}, _unix_time(f["last_delivery_at"])) for t, f in transports],
+    )
+    metric(
+        "mfg_integration_transport_in_flight",
+        "gauge",
+        "Outbound messages of the transport being sent now (claimed, waiting for the acknowledgement).",
+        [({"transport": t}, f["in_progress"]) for t, f in transports],
+    )
+    metric(
+        "mfg_integration_transport_failed_24h",
+        "gauge",
+        "Outbound messages of the transport created in the last 24 hours that are retrying or dead.",
+        [({"transport": t}, f["failed_24h"]) for t, f in transports],
+    )
+    metric(
+        "mfg_integration_transport_consumers_connected",
+        "gauge",
+        "Broker consumers (inbound subscriptions) of the transport that are connected with a recent heartbeat.",
+        [({"transport": t}, count) for t, count in sorted(connected_consumers.items())],
+    )
+
+
+def _unix_time(naive_utc):
+    return int(naive_utc.replace(tzinfo=timezone.utc).timestamp()) if naive_utc else 0

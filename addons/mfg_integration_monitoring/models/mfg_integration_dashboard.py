@@ -11,10 +11,14 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.mfg_integration.lib import circuit
+
 OPEN_STATES = ("pending", "in_progress", "retry")
 UNFINISHED_STATES = (*OPEN_STATES, "dead")
 FAILED_STATES = ("retry", "dead")
 WINDOW = timedelta(hours=24)
+# What _transport_stats adds up per transport ("in_progress": the messages in flight).
+TRANSPORT_COUNTS = ("pending", "in_progress", "retry", "dead", "failed_24h", "delivered_24h")
 # SLA conditions about messages (other addons add conditions about other records).
 MESSAGE_CONDITIONS = ("unprocessed", "failed")
 
@@ -47,6 +51,7 @@ class MfgIntegrationDashboard(models.AbstractModel):
                     "delivered_24h": 0,
                     "p50_ms": None,
                     "p95_ms": None,
+                    "last_done_at": None,
                 },
             )
 
@@ -65,9 +70,10 @@ class MfgIntegrationDashboard(models.AbstractModel):
             )
         self.env.cr.execute(done_query)
         for row in self.env.cr.fetchall():
-            delivered, p50, p95 = row[width:]
+            delivered, p50, p95, last_done = row[width:]
             entry(row).update(
                 delivered_24h=delivered,
+                last_done_at=last_done,
                 p50_ms=round(p50) if p50 is not None else None,
                 p95_ms=round(p95) if p95 is not None else None,
             )
@@ -103,7 +109,8 @@ class MfgIntegrationDashboard(models.AbstractModel):
             """
             SELECT %(keys)s, count(*),
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms),
-                   percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)
+                   percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms),
+                   max(done_at)
               FROM mfg_integration_message
              WHERE state = 'done' AND done_at >= %(since)s AND company_id = ANY(%(companies)s)
              GROUP BY %(keys)s
@@ -113,6 +120,48 @@ class MfgIntegrationDashboard(models.AbstractModel):
             companies=list(company_ids),
         )
         return unfinished, done
+
+    @api.model
+    def _transport_stats(self, company_ids, stats, system_id=None):
+        """{transport: {...numbers}} of the active outbound endpoints by transport (webhook, MQTT, AMQP), from
+        ``stats`` (_queue_stats) and the endpoints' circuit histories: ``unreachable`` lists the endpoints
+        whose last attempt got no answer at all (broker or receiver down, refused, timed out), ``connected``
+        counts the others; ``last_delivery_at`` is the last delivery of the last 24 hours."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT e.id, e.transport, e.name, s.code, COALESCE(e.circuit_history, '') LIKE %(unreachable)s
+                  FROM mfg_integration_endpoint e
+                  JOIN mfg_integration_system s ON s.id = e.system_id
+                 WHERE e.active AND e.company_id = ANY(%(companies)s)
+                   AND (%(system)s IS NULL OR e.system_id = %(system)s)
+                """,
+                unreachable=f"%{circuit.UNREACHABLE}",
+                companies=list(company_ids),
+                system=system_id,
+            )
+        )
+        transports = {}
+        endpoint_figures = {}
+        for endpoint_id, transport, name, system_code, unreachable in self.env.cr.fetchall():
+            figures = transports.setdefault(
+                transport,
+                dict.fromkeys(TRANSPORT_COUNTS, 0) | {"connected": 0, "unreachable": [], "last_delivery_at": None},
+            )
+            endpoint_figures[endpoint_id] = figures
+            if unreachable:
+                figures["unreachable"].append(f"{system_code}/{name}")
+            else:
+                figures["connected"] += 1
+        for key, values in stats.items():  # keys (system, endpoint, direction[, event type])
+            figures = endpoint_figures.get(key[1]) if key[2] == "outbound" else None
+            if figures:
+                for count in TRANSPORT_COUNTS:
+                    figures[count] += values[count]
+                figures["last_delivery_at"] = max(
+                    filter(None, (figures["last_delivery_at"], values["last_done_at"])), default=None
+                )
+        return transports
 
     @api.model
     def _sla_breaches(self, company_ids=None, now=None):
@@ -214,8 +263,20 @@ class MfgIntegrationDashboard(models.AbstractModel):
         }
         totals["open_circuits"] = sum(1 for card in result if card["circuit_state"] != "closed")
         totals["sla_breaches"] = sum(b["count"] for b in sla_breaches)
+        transport_labels = dict(Endpoint._fields["transport"]._description_selection(self.env))
+        transports = [
+            dict(
+                figures,
+                transport=transport,
+                label=transport_labels.get(transport, transport),
+                unreachable=", ".join(figures["unreachable"]),
+                last_delivery_at=fields.Datetime.to_string(figures["last_delivery_at"]) or False,
+            )
+            for transport, figures in sorted(self._transport_stats(company_ids, stats).items())
+        ]
         return {
             "cards": result,
+            "transports": transports,
             "sla_breaches": sla_breaches,
             "totals": totals,
             "generated_at": fields.Datetime.to_string(now),

@@ -134,16 +134,16 @@ def _connect(settings, client_id, version, persistent, on_message, on_connect, m
         raise ConnectError(f"{type(error).__name__}: {error}") from error
     client.loop_start()
     if not connected.wait(CONNECT_TIMEOUT):
-        _close(client)
+        disconnect(client)
         raise ConnectError(f"no CONNACK from {settings.host}:{settings.port} within {CONNECT_TIMEOUT} s")
     if "reason" not in outcome:
-        _close(client)
+        disconnect(client)
         error = ConnectError(f"the broker closed the connection before accepting it: {outcome['closed']}")
         error.unsupported_version = True  # what a broker of an older protocol does
         raise error
     reason = outcome["reason"]
     if reason.is_failure:
-        _close(client)
+        disconnect(client)
         error = ConnectError(f"connection refused by the broker: {reason}")
         # MQTT 5 "Unsupported Protocol Version" (0x84), or MQTT 3.1.1's return code 1 as paho reports it.
         error.unsupported_version = reason.value in (0x84, 1)
@@ -151,7 +151,7 @@ def _connect(settings, client_id, version, persistent, on_message, on_connect, m
     return client
 
 
-def _close(client):
+def disconnect(client):
     try:
         client.disconnect()
     finally:
@@ -185,7 +185,7 @@ class PublisherPool:
                 return client
             if client is not None:
                 self._clients.pop(key)
-                _close(client)
+                disconnect(client)
             if time.monotonic() - self._failed_at.get(key, -1e9) < self.RECONNECT_PAUSE:
                 raise ConnectError("broker unreachable (last attempt under a second ago)")
             refusal = address_refusal(settings.host, address_policy)
@@ -205,7 +205,7 @@ class PublisherPool:
         with self._lock:
             if self._clients.get(key) is client:
                 self._clients.pop(key)
-                _close(client)
+                disconnect(client)
 
 
 publishers = PublisherPool()

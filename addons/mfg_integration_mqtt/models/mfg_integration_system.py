@@ -27,9 +27,8 @@ class MfgIntegrationSystem(models.Model):
 
     @api.constrains("mqtt_broker_id", "mqtt_topic_filter", "mqtt_dead_letter_topic")
     def _check_mqtt_subscription(self):
+        self._check_inbound_broker_company("mqtt_broker_id")
         for system in self.filtered("mqtt_broker_id"):
-            if system.mqtt_broker_id.company_id != system.company_id:
-                raise ValidationError(self.env._("The MQTT broker must belong to the system's company."))
             errors = topics.filter_errors(system.mqtt_topic_filter)
             dead_letter = system._mqtt_dead_letter_topic()
             if "+" in dead_letter or "#" in dead_letter or dead_letter.startswith("$"):
@@ -48,9 +47,7 @@ class MfgIntegrationSystem(models.Model):
     @api.model
     def _mfg_broker_consumers(self):
         consumers = super()._mfg_broker_consumers()
-        # sudo: the runner (a scheduled action) and /health list every subscribing system.
-        systems = self.sudo().search([("mqtt_broker_id", "!=", False), ("mqtt_broker_id.active", "=", True)])
-        for system in systems:
+        for system in self._systems_receiving_from("mqtt_broker_id"):
             settings = system.mqtt_broker_id._broker_settings()
             consumers.append(
                 MqttConsumer(

@@ -6,6 +6,7 @@ import uuid
 
 from odoo.exceptions import ValidationError
 
+from odoo.addons.mfg_integration.tests.common import assert_test_connection
 from odoo.addons.mfg_integration.tests.test_dispatcher import ORDER
 
 from .common import Broker, MqttCase
@@ -201,3 +202,6 @@ class TestMqttOutbound(MqttCase):
         self.assertNotIn("s3cret-uns", stored)
         self.assertEqual(self.broker._broker_settings().password, "s3cret-uns")
         self.assertNotIn("s3cret-uns", repr(self.broker._broker_settings()))
+
+    def test_test_connection_tells_whether_the_broker_answers(self):
+        assert_test_connection(self, self.broker, "ConnectionRefusedError")

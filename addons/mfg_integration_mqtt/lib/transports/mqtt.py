@@ -76,38 +76,57 @@ class MqttTransport(Transport):
     key = "mqtt"
     schemes = ("mqtt", "mqtts")
     endpoint_fields = ("mqtt_qos", "mqtt_binary_mode")  # plus "broker" (BrokerSettings), see the endpoint
+    batched = True
 
     def send(self, delivery):
+        return self.send_batch([delivery])[0]
+
+    def send_batch(self, deliveries):
+        """Publishes every delivery, then waits for their acknowledgements (paho keeps them in flight
+        together): one round trip for the batch, not one per message."""
         started = time.monotonic()
-        policy = delivery.endpoint
+        policy = deliveries[0].endpoint
         settings = policy.settings["broker"]
         address_policy = policy.address_policy or AddressPolicy()
         try:
             client = publishers.client(settings, address_policy)
         except AddressRefused as error:
             reason = f"Refused by the outbound address policy: {error}"
-            return Verdict(DEAD, _elapsed_ms(started), response=reason, reason=reason)
+            return [Verdict(DEAD, _elapsed_ms(started), response=reason, reason=reason)] * len(deliveries)
         except ConnectError as error:
             reason = f"Broker unreachable: {error}"
-            return Verdict(RETRY, _elapsed_ms(started), response=reason, reason=reason, reachable=False)
+            unreachable = Verdict(RETRY, _elapsed_ms(started), response=reason, reason=reason, reachable=False)
+            return [unreachable] * len(deliveries)
         client.on_publish = _acks.on_publish
         deadline = started + policy.timeout
-        verdict = self._publish(client, delivery, delivery.route["topic"], False, deadline, started)
-        state_topic = delivery.route.get("state_topic")
-        if verdict.outcome == DELIVERED and state_topic:
-            retained = self._publish(client, delivery, state_topic, True, deadline, started)
-            if retained.outcome == DELIVERED:
-                retained = replace(retained, response=f"{verdict.response}; retained on {state_topic}")
-            verdict = retained
-        if not verdict.reachable:
+        verdicts = self._publish_all(client, [(d, d.route["topic"], False) for d in deliveries], deadline, started)
+        retained = [
+            (index, (delivery, delivery.route["state_topic"], True))
+            for index, delivery in enumerate(deliveries)
+            if verdicts[index].outcome == DELIVERED and delivery.route.get("state_topic")
+        ]
+        if retained:
+            # The retained "current state" only once the event itself is acknowledged.
+            states = self._publish_all(client, [publication for _index, publication in retained], deadline, started)
+            for (index, (_delivery, state_topic, _retain)), state in zip(retained, states, strict=True):
+                if state.outcome == DELIVERED:
+                    state = replace(state, response=f"{verdicts[index].response}; retained on {state_topic}")
+                verdicts[index] = state
+        if not all(verdict.reachable for verdict in verdicts):
             publishers.discard(settings, address_policy, client)
-        return verdict
+        return verdicts
 
-    def _publish(self, client, delivery, topic, retain, deadline, started):
-        settings = delivery.endpoint.settings
-        qos = settings["mqtt_qos"]
-        payload, properties = message_of(delivery.body, settings["mqtt_binary_mode"], client.protocol)
-        info = client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+    def _publish_all(self, client, publications, deadline, started):
+        """Verdicts of [(delivery, topic, retain)]: all published first, then their acknowledgements awaited."""
+        sent = []
+        for delivery, topic, retain in publications:
+            settings = delivery.endpoint.settings
+            payload, properties = message_of(delivery.body, settings["mqtt_binary_mode"], client.protocol)
+            info = client.publish(topic, payload, qos=settings["mqtt_qos"], retain=retain, properties=properties)
+            sent.append((delivery, topic, info))
+        return [self._verdict(client, delivery, topic, info, deadline, started) for delivery, topic, info in sent]
+
+    def _verdict(self, client, delivery, topic, info, deadline, started):
         try:
             info.wait_for_publish(max(deadline - time.monotonic(), 0.001))
         except (RuntimeError, ValueError) as error:
@@ -121,5 +140,6 @@ class MqttTransport(Transport):
             reason = f"The broker refused the message on {topic}: {failure} (0x{failure.value:02x})"
             outcome = DEAD if failure.value in FINAL_REFUSALS else RETRY
             return Verdict(outcome, _elapsed_ms(started), status=failure.value, response=reason, reason=reason)
+        qos = delivery.endpoint.settings["mqtt_qos"]
         acknowledgement = {0: "sent (QoS 0: no acknowledgement)", 1: "PUBACK", 2: "PUBCOMP"}[qos]
         return Verdict(DELIVERED, _elapsed_ms(started), response=f"{acknowledgement} on {topic}")
