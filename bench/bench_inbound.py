@@ -46,6 +46,7 @@ BATCH = 500
 STARTUP_TIMEOUT = 180
 TARGET_SINGLE = 1.0
 TARGET_BATCH = 3.0
+WARM_UP = 3  # reports each way before the timed ones
 
 
 def parse_args():
@@ -178,24 +179,33 @@ class Plant:
         return f"FG-{self.tag}-{index:05d}"
 
     def check(self, orders, first_index):
-        """Every order done with its quantity, its finished lot and the consumed steel lot."""
+        """Every order done with its quantity under its finished lot, the steel consumed from its lot
+        and the bolts: the same records whichever way the report came."""
         with self.env() as env:
             found = env["mrp.production"].search([("name", "in", orders)])
             by_name = {order.name: order for order in found}
             for offset, name in enumerate(orders):
                 order = by_name[name]
-                finished_lots = order.move_finished_ids.move_line_ids.lot_id.mapped("name")
-                consumed_lots = order.move_raw_ids.move_line_ids.lot_id.mapped("name")
-                if (
-                    order.state != "done"
-                    or order.qty_produced != QUANTITY
-                    or finished_lots != [self.finished_lot(first_index + offset)]
-                    or consumed_lots != [self.steel_lot]
-                ):
-                    raise SystemExit(
-                        f"order {name}: {order.state}, {order.qty_produced} produced, finished lots "
-                        f"{finished_lots}, consumed lots {consumed_lots}: the business effect is wrong"
-                    )
+                effect = {
+                    "state": order.state,
+                    "produced": order.qty_produced,
+                    "finished": _done_lines(order.move_finished_ids),
+                    "consumed": _done_lines(order.move_raw_ids),
+                }
+                expected = {
+                    "state": "done",
+                    "produced": QUANTITY,
+                    "finished": [(self.finished, self.finished_lot(first_index + offset), QUANTITY)],
+                    "consumed": sorted([(self.steel, self.steel_lot, 2 * QUANTITY), (self.bolt, False, QUANTITY)]),
+                }
+                if effect != expected:
+                    raise SystemExit(f"order {name}: {effect}, expected {expected}: the business effect is wrong")
+
+
+def _done_lines(moves):
+    """(product id, lot name, quantity) of the done move lines of ``moves``, sorted."""
+    lines = moves.filtered(lambda move: move.state == "done").move_line_ids
+    return sorted((line.product_id.id, line.lot_id.name or False, line.quantity) for line in lines)
 
 
 @contextlib.contextmanager
@@ -332,19 +342,69 @@ def timed(label, count, run):
 # -- profile of the inbound path, in process ------------------------------------------------
 
 
+# The steps of one report whose SQL statements the profile counts (the innermost one running
+# gets the statement): inbox steps, then the mrp handler's.
+STEPS = (
+    ("mfg.integration.message", "_inbound_check"),
+    ("mfg.integration.message", "_inbound_store"),
+    ("mfg.integration.message", "_inbound_apply_message"),
+    ("mfg.integration.message", "_inbound_apply"),
+    ("mfg.integration.message", "_inbound_blocker"),
+    ("mfg.integration.message", "_inbound_technical_env"),
+    ("mfg.integration.message", "_inbound_release_waiting"),
+    ("mfg.integration.message", "_inbound_finish"),
+    ("mrp.production", "_mfg_handle_performance_reported"),
+    ("mrp.production", "_mfg_find_order"),
+    ("mrp.production", "_mfg_started_by_report"),
+    ("mrp.production", "_mfg_finished_report"),
+    ("mrp.production", "_mfg_consumption_reported"),
+    ("mrp.production", "_mfg_close"),
+)
+
+
+@contextlib.contextmanager
+def counted_steps(registry, running):
+    """Wrap the methods of STEPS so that ``running`` (a list) ends with the innermost one running."""
+    originals = []
+    for model, name in STEPS:
+        cls = registry[model]
+        original = getattr(cls, name)
+
+        def wrapper(*args, _original=original, _name=name, **kwargs):
+            running.append(_name)
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                running.pop()
+
+        originals.append((cls, name, original))
+        setattr(cls, name, wrapper)
+    try:
+        yield
+    finally:
+        for cls, name, original in originals:
+            setattr(cls, name, original)
+
+
 def profile_inbox(plant, count):
-    """SQL statements, commits, advisory locks and JSON Schema time per event, applying ``count``
-    reports in process the way the controller does (as the technical user, one after the other)."""
+    """SQL statements (per step), commits, advisory locks and JSON Schema time per event, applying
+    ``count`` reports in process the way the controller does (as the technical user, one after the other)."""
     orders = plant.orders(count)
     events = [plant.report(order, 90000 + index) for index, order in enumerate(orders)]
-    statements, statement_seconds, commits = Counter(), Counter(), []
+    statements, statement_seconds, commits, by_step = Counter(), Counter(), [], Counter()
     cursor_class = Cursor  # every cursor of this process: the request's and the inbox's own
     real_execute, real_commit = cursor_class.execute, cursor_class.commit
+
+    running = []
+
+    def current_step():
+        return running[-1] if running else "(controller)"
 
     def counting_execute(cursor, query, params=None, log_exceptions=True):
         text = query.code if hasattr(query, "code") else str(query)
         key = " ".join(text.split())[:70]
         statements[key] += 1
+        by_step[current_step()] += 1
         started = time.perf_counter()
         try:
             return real_execute(cursor, query, params, log_exceptions)
@@ -364,16 +424,18 @@ def profile_inbox(plant, count):
         cursor_class.execute, cursor_class.commit = counting_execute, counting_commit
         started = time.perf_counter()
         try:
-            profiler.enable()
-            for event in events:
-                result = Message._inbound_receive(system, event)
-                if result.kind != "processed":
-                    raise SystemExit(f"in-process report refused: {result.body}")
-                cr.commit()  # what the HTTP request's end (or a batch's per-event commit) does
-            profiler.disable()
+            with counted_steps(plant.registry, running):
+                profiler.enable()
+                for event in events:
+                    result = Message._inbound_receive(system, event)
+                    if result.kind != "processed":
+                        raise SystemExit(f"in-process report refused: {result.body}")
+                    cr.commit()  # what the HTTP request's end does
+                profiler.disable()
         finally:
             cursor_class.execute, cursor_class.commit = real_execute, real_commit
         elapsed = time.perf_counter() - started
+    plant.check(orders, 90000)
     stats = pstats.Stats(profiler)
 
     def cumulative(name):
@@ -390,6 +452,8 @@ def profile_inbox(plant, count):
     )
     print(f"    {total / count:7.1f} SQL statements, {len(commits) / count:.1f} commits and {advisory / count:.1f}"
           " advisory locks per report (all cursors)")  # fmt: skip
+    print("    SQL statements per report by step (innermost running): "
+          + ", ".join(f"{step} {n / count:.1f}" for step, n in by_step.most_common()))  # fmt: skip
     print(f"    {sum(statement_seconds.values()) / count * 1000:7.1f} ms per report in SQL; the longest statements:")
     for text, seconds in statement_seconds.most_common(8):
         print(f"      {statements[text] / count:5.1f} x {seconds / statements[text] * 1000:6.1f} ms  {text}")
@@ -412,6 +476,7 @@ def main():
 def compare_ways(args, plant):
     count = args.reports
     single_orders, batch_orders, rpc_orders = (plant.orders(count) for _ in range(3))
+    warm_orders = plant.orders(3 * WARM_UP)
     print(f"Inbound production reports ({count} per way; one report = produce {QUANTITY:g} under a new lot, "
           "consume a lot-tracked and an untracked component, close)")  # fmt: skip
     log_path = Path(tempfile.gettempdir()) / f"bench_inbound_{plant.tag}.log"
@@ -419,6 +484,10 @@ def compare_ways(args, plant):
         api_session.headers["Authorization"] = f"Bearer {plant.api_key}"
         with requests.Session() as rpc_session:
             rpc = JsonRpc(rpc_session, url, args.database, plant.rpc_uid, plant.rpc_key)
+            # A few reports each way first, untimed: the server's caches warm for every way alike.
+            jsonrpc_way(rpc, plant, warm_orders[:WARM_UP], 80000)
+            post_single(api_session, url, plant, warm_orders[WARM_UP : 2 * WARM_UP], 80000 + WARM_UP)
+            post_batches(api_session, url, plant, warm_orders[2 * WARM_UP :], 80000 + 2 * WARM_UP)
             rpc_rate = timed("JSON-RPC execute_kw, 5 calls per report", count,
                              lambda: jsonrpc_way(rpc, plant, rpc_orders, 2 * count))  # fmt: skip
         single_rate = timed("POST /api/mfg/v1/events, one report per request", count,
