@@ -39,6 +39,7 @@ import requests
 import odoo
 from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
+from odoo.service import model as rpc_service
 from odoo.sql_db import Cursor
 
 PERFORMANCE = "mfg.production.performance_reported.v1"
@@ -392,6 +393,55 @@ def counted_steps(registry, running):
             setattr(cls, name, original)
 
 
+class SqlCount:
+    """SQL statements (by text and by step of STEPS running), their time and the commits of every
+    cursor of this process (the request's and the inbox's own) while counting."""
+
+    def __init__(self):
+        self.statements, self.seconds, self.by_step, self.commits = Counter(), Counter(), Counter(), 0
+        self.running = []  # see counted_steps
+
+    @contextlib.contextmanager
+    def counting(self):
+        real_execute, real_commit = Cursor.execute, Cursor.commit
+
+        def counting_execute(cursor, query, params=None, log_exceptions=True):
+            text = query.code if hasattr(query, "code") else str(query)
+            key = " ".join(text.split())[:70]
+            self.statements[key] += 1
+            self.by_step[self.running[-1] if self.running else "(controller)"] += 1
+            started = time.perf_counter()
+            try:
+                return real_execute(cursor, query, params, log_exceptions)
+            finally:
+                self.seconds[key] += time.perf_counter() - started
+
+        def counting_commit(cursor):
+            self.commits += 1
+            return real_commit(cursor)
+
+        Cursor.execute, Cursor.commit = counting_execute, counting_commit
+        try:
+            yield self
+        finally:
+            Cursor.execute, Cursor.commit = real_execute, real_commit
+
+
+def profile_jsonrpc(plant, count):
+    """SQL statements and commits per report of the JSON-RPC way, its calls made in process."""
+    orders = plant.orders(count)
+
+    def rpc(model, method, *args, **kwargs):
+        return rpc_service.execute(plant.registry.db_name, plant.rpc_uid, model, method, *args, **kwargs)
+
+    sql = SqlCount()
+    with sql.counting():
+        jsonrpc_way(rpc, plant, orders, 97000)
+    plant.check(orders, 97000)
+    print(f"  JSON-RPC way in process ({count} reports, 5 calls each): {sum(sql.statements.values()) / count:.1f} "
+          f"SQL statements and {sql.commits / count:.1f} commits per report")  # fmt: skip
+
+
 def profile_inbox(plant, count, batch):
     """SQL statements (per step), commits, advisory locks and JSON Schema time per event, applying
     ``count`` reports in process the way the controller does (as the technical user): one request
@@ -399,53 +449,26 @@ def profile_inbox(plant, count, batch):
     first_index = 95000 if batch else 90000
     orders = plant.orders(count)
     events = [plant.report(order, first_index + index) for index, order in enumerate(orders)]
-    statements, statement_seconds, commits, by_step = Counter(), Counter(), [], Counter()
-    cursor_class = Cursor  # every cursor of this process: the request's and the inbox's own
-    real_execute, real_commit = cursor_class.execute, cursor_class.commit
-
-    running = []
-
-    def current_step():
-        return running[-1] if running else "(controller)"
-
-    def counting_execute(cursor, query, params=None, log_exceptions=True):
-        text = query.code if hasattr(query, "code") else str(query)
-        key = " ".join(text.split())[:70]
-        statements[key] += 1
-        by_step[current_step()] += 1
-        started = time.perf_counter()
-        try:
-            return real_execute(cursor, query, params, log_exceptions)
-        finally:
-            statement_seconds[key] += time.perf_counter() - started
-
-    def counting_commit(cursor):
-        commits.append(1)
-        return real_commit(cursor)
-
     profiler = cProfile.Profile()
     with plant.registry.cursor() as cr:
         system = api.Environment(cr, SUPERUSER_ID, {})["mfg.integration.system"].browse(plant.system_id)
         tech_env = api.Environment(cr, system.user_ids[:1].id, {})
         Message = tech_env["mfg.integration.message"]
         system = Message._inbound_system()  # as the controller finds it
-        cursor_class.execute, cursor_class.commit = counting_execute, counting_commit
+        sql = SqlCount()
         started = time.perf_counter()
-        try:
-            with counted_steps(plant.registry, running):
-                profiler.enable()
-                received = (
-                    Message._inbound_receive_batch(system, events)
-                    if batch
-                    else (Message._inbound_receive(system, event) for event in events)
-                )
-                for result in received:
-                    if result.kind != "processed":
-                        raise SystemExit(f"in-process report refused: {result.body}")
-                    cr.commit()  # what the request's end (a batch: each event's end) does
-                profiler.disable()
-        finally:
-            cursor_class.execute, cursor_class.commit = real_execute, real_commit
+        with sql.counting(), counted_steps(plant.registry, sql.running):
+            profiler.enable()
+            received = (
+                Message._inbound_receive_batch(system, events)
+                if batch
+                else (Message._inbound_receive(system, event) for event in events)
+            )
+            for result in received:
+                if result.kind != "processed":
+                    raise SystemExit(f"in-process report refused: {result.body}")
+                cr.commit()  # what the request's end (a batch: each event's end) does
+            profiler.disable()
         elapsed = time.perf_counter() - started
     plant.check(orders, first_index)
     stats = pstats.Stats(profiler)
@@ -453,8 +476,8 @@ def profile_inbox(plant, count, batch):
     def cumulative(name):
         return sum(row[3] for func, row in stats.stats.items() if func[2] == name) / count * 1000
 
-    total = sum(statements.values())
-    advisory = sum(n for text, n in statements.items() if "advisory" in text)
+    total = sum(sql.statements.values())
+    advisory = sum(n for text, n in sql.statements.items() if "advisory" in text)
     way = f"one batch of {count}" if batch else "one request each"
     print(f"  in-process profile of {count} reports, {way} (as the controller applies them, without HTTP):")
     handler = cumulative("_mfg_handle_performance_reported")
@@ -463,13 +486,13 @@ def profile_inbox(plant, count, batch):
         f"{cumulative('_inbound_check'):.1f} ms (JSON Schema {cumulative('schema_errors'):.2f} ms), "
         f"store {cumulative('_inbound_store'):.1f} ms, outcome {cumulative('_inbound_finish'):.1f} ms"
     )
-    print(f"    {total / count:7.1f} SQL statements, {len(commits) / count:.1f} commits and {advisory / count:.1f}"
+    print(f"    {total / count:7.1f} SQL statements, {sql.commits / count:.1f} commits and {advisory / count:.1f}"
           " advisory locks per report (all cursors)")  # fmt: skip
     print("    SQL statements per report by step (innermost running): "
-          + ", ".join(f"{step} {n / count:.1f}" for step, n in by_step.most_common()))  # fmt: skip
-    print(f"    {sum(statement_seconds.values()) / count * 1000:7.1f} ms per report in SQL; the longest statements:")
-    for text, seconds in statement_seconds.most_common(8):
-        print(f"      {statements[text] / count:5.1f} x {seconds / statements[text] * 1000:6.1f} ms  {text}")
+          + ", ".join(f"{step} {n / count:.1f}" for step, n in sql.by_step.most_common()))  # fmt: skip
+    print(f"    {sum(sql.seconds.values()) / count * 1000:7.1f} ms per report in SQL; the longest statements:")
+    for text, seconds in sql.seconds.most_common(8):
+        print(f"      {sql.statements[text] / count:5.1f} x {seconds / sql.statements[text] * 1000:6.1f} ms  {text}")
     out = Path(tempfile.gettempdir()) / f"bench_inbound_{'batch' if batch else 'single'}.prof"
     stats.dump_stats(out)
     print(f"    cProfile data: {out}")
@@ -483,6 +506,7 @@ def main():
     plant.build()
     if not args.skip_http:
         compare_ways(args, plant)
+    profile_jsonrpc(plant, args.profile_events)
     profile_inbox(plant, args.profile_events, batch=False)
     profile_inbox(plant, args.profile_events, batch=True)
 
