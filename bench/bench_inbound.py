@@ -12,8 +12,11 @@ HTTP server process started by this script, in one run:
      calls an integrator makes per report (its product ids cached once): read the order's moves, find
      the consumed lot, make the finished lot, write the produced and consumed quantities with their
      lots, mark the order done (5 calls).
-Every order is then checked (done, quantity produced, finished and consumed lots), and the
-inbound path is profiled in process: SQL statements, commits and JSON Schema time per event.
+Each way first applies 3 reports untimed (warm caches for all alike); every order is then checked
+to have the same records (done, quantity produced, finished lot and quantity, consumed lots and
+quantities), and the server process's CPU per report is printed beside the rates. In process, the
+JSON-RPC way's SQL statements and commits per report are counted, and the inbound path, one request
+per report and one batch, is profiled: SQL statements per step, commits, CPU and JSON Schema time.
 
 Run it through `setup/bench` (throw-away cluster and database), or directly:
     python3 bench/bench_inbound.py -c odoo.conf -d DB [--reports 500]
