@@ -229,9 +229,6 @@ class MfgIntegrationMessage(models.Model):
                 yield item
                 continue
             message_id, created = next(stored_results)
-            # The previous event is committed: each one starts with an empty cache as in a request of
-            # its own (a cache filling up with a whole batch's records slows every later event down).
-            self.env.invalidate_all()
             if not run_async and time.monotonic() - lease_renewed > LEASE_SECONDS / 2:
                 # A long batch keeps the lease of the messages it has yet to apply (the cron
                 # takes over only those of a request that died).
