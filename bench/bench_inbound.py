@@ -12,8 +12,11 @@ HTTP server process started by this script, in one run:
      calls an integrator makes per report (its product ids cached once): read the order's moves, find
      the consumed lot, make the finished lot, write the produced and consumed quantities with their
      lots, mark the order done (5 calls).
-Every order is then checked (done, quantity produced, finished and consumed lots), and the
-inbound path is profiled in process: SQL statements, commits and JSON Schema time per event.
+Each way first applies 3 reports untimed (warm caches for all alike); every order is then checked
+to have the same records (done, quantity produced, finished lot and quantity, consumed lots and
+quantities), and the server process's CPU per report is printed beside the rates. In process, the
+JSON-RPC way's SQL statements and commits per report are counted, and the inbound path, one request
+per report and one batch, is profiled: SQL statements per step, commits, CPU and JSON Schema time.
 
 Run it through `setup/bench` (throw-away cluster and database), or directly:
     python3 bench/bench_inbound.py -c odoo.conf -d DB [--reports 500]
@@ -33,11 +36,13 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import psutil
 import requests
 
 import odoo
 from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
+from odoo.service import model as rpc_service
 from odoo.sql_db import Cursor
 
 PERFORMANCE = "mfg.production.performance_reported.v1"
@@ -46,6 +51,7 @@ BATCH = 500
 STARTUP_TIMEOUT = 180
 TARGET_SINGLE = 1.0
 TARGET_BATCH = 3.0
+WARM_UP = 3  # reports each way before the timed ones
 
 
 def parse_args():
@@ -178,24 +184,33 @@ class Plant:
         return f"FG-{self.tag}-{index:05d}"
 
     def check(self, orders, first_index):
-        """Every order done with its quantity, its finished lot and the consumed steel lot."""
+        """Every order done with its quantity under its finished lot, the steel consumed from its lot
+        and the bolts: the same records whichever way the report came."""
         with self.env() as env:
             found = env["mrp.production"].search([("name", "in", orders)])
             by_name = {order.name: order for order in found}
             for offset, name in enumerate(orders):
                 order = by_name[name]
-                finished_lots = order.move_finished_ids.move_line_ids.lot_id.mapped("name")
-                consumed_lots = order.move_raw_ids.move_line_ids.lot_id.mapped("name")
-                if (
-                    order.state != "done"
-                    or order.qty_produced != QUANTITY
-                    or finished_lots != [self.finished_lot(first_index + offset)]
-                    or consumed_lots != [self.steel_lot]
-                ):
-                    raise SystemExit(
-                        f"order {name}: {order.state}, {order.qty_produced} produced, finished lots "
-                        f"{finished_lots}, consumed lots {consumed_lots}: the business effect is wrong"
-                    )
+                effect = {
+                    "state": order.state,
+                    "produced": order.qty_produced,
+                    "finished": _done_lines(order.move_finished_ids),
+                    "consumed": _done_lines(order.move_raw_ids),
+                }
+                expected = {
+                    "state": "done",
+                    "produced": QUANTITY,
+                    "finished": [(self.finished, self.finished_lot(first_index + offset), QUANTITY)],
+                    "consumed": sorted([(self.steel, self.steel_lot, 2 * QUANTITY), (self.bolt, False, QUANTITY)]),
+                }
+                if effect != expected:
+                    raise SystemExit(f"order {name}: {effect}, expected {expected}: the business effect is wrong")
+
+
+def _done_lines(moves):
+    """(product id, lot name, quantity) of the done move lines of ``moves``, sorted."""
+    lines = moves.filtered(lambda move: move.state == "done").move_line_ids
+    return sorted((line.product_id.id, line.lot_id.name or False, line.quantity) for line in lines)
 
 
 @contextlib.contextmanager
@@ -220,7 +235,7 @@ def odoo_server(config, database, log_path):
             if time.monotonic() > deadline:
                 raise SystemExit(f"Odoo server not healthy after {STARTUP_TIMEOUT}s, see {log_path}")
             time.sleep(0.5)
-        yield url
+        yield url, psutil.Process(process.pid)
     finally:
         process.terminate()
         try:
@@ -320,80 +335,169 @@ def jsonrpc_way(rpc, plant, orders, first_index):
         rpc("mrp.production", "button_mark_done", [production_id])
 
 
-def timed(label, count, run):
+def timed(label, count, server, run):
+    """Reports per second of ``run`` and the CPU time the server process spent per report (less
+    sensitive to the machine's load than the wall clock; PostgreSQL's own CPU is not in it)."""
+    cpu_before = sum(server.cpu_times()[:2])
     started = time.perf_counter()
     run()
     elapsed = time.perf_counter() - started
+    cpu_ms = (sum(server.cpu_times()[:2]) - cpu_before) / count * 1000
     rate = count / elapsed
-    print(f"  {label:<58} {count:5d} reports in {elapsed:7.1f} s: {rate:7.1f} reports/s")
-    return rate
+    print(f"  {label:<58} {count:5d} reports in {elapsed:7.1f} s: {rate:7.1f} reports/s, "
+          f"server CPU {cpu_ms:6.1f} ms per report")  # fmt: skip
+    return rate, cpu_ms
 
 
 # -- profile of the inbound path, in process ------------------------------------------------
 
 
-def profile_inbox(plant, count):
-    """SQL statements, commits, advisory locks and JSON Schema time per event, applying ``count``
-    reports in process the way the controller does (as the technical user, one after the other)."""
-    orders = plant.orders(count)
-    events = [plant.report(order, 90000 + index) for index, order in enumerate(orders)]
-    statements, statement_seconds, commits = Counter(), Counter(), []
-    cursor_class = Cursor  # every cursor of this process: the request's and the inbox's own
-    real_execute, real_commit = cursor_class.execute, cursor_class.commit
+# The steps of one report whose SQL statements the profile counts (the innermost one running
+# gets the statement): inbox steps, then the mrp handler's.
+STEPS = (
+    ("mfg.integration.message", "_inbound_check"),
+    ("mfg.integration.message", "_inbound_store"),
+    ("mfg.integration.message", "_inbound_apply_message"),
+    ("mfg.integration.message", "_inbound_apply"),
+    ("mfg.integration.message", "_inbound_blocker"),
+    ("mfg.integration.message", "_inbound_technical_env"),
+    ("mfg.integration.message", "_inbound_release_waiting"),
+    ("mfg.integration.message", "_inbound_finish"),
+    ("mrp.production", "_mfg_handle_performance_reported"),
+    ("mrp.production", "_mfg_find_order"),
+    ("mrp.production", "_mfg_started_by_report"),
+    ("mrp.production", "_mfg_finished_report"),
+    ("mrp.production", "_mfg_consumption_reported"),
+    ("mrp.production", "_mfg_close"),
+)
 
-    def counting_execute(cursor, query, params=None, log_exceptions=True):
-        text = query.code if hasattr(query, "code") else str(query)
-        key = " ".join(text.split())[:70]
-        statements[key] += 1
-        started = time.perf_counter()
+
+@contextlib.contextmanager
+def counted_steps(registry, running):
+    """Wrap the methods of STEPS so that ``running`` (a list) ends with the innermost one running."""
+    originals = []
+    for model, name in STEPS:
+        cls = registry[model]
+        original = getattr(cls, name)
+
+        def wrapper(*args, _original=original, _name=name, **kwargs):
+            running.append(_name)
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                running.pop()
+
+        originals.append((cls, name, original))
+        setattr(cls, name, wrapper)
+    try:
+        yield
+    finally:
+        for cls, name, original in originals:
+            setattr(cls, name, original)
+
+
+class SqlCount:
+    """SQL statements (by text and by step of STEPS running), their time and the commits of every
+    cursor of this process (the request's and the inbox's own) while counting."""
+
+    def __init__(self):
+        self.statements, self.seconds, self.by_step, self.commits = Counter(), Counter(), Counter(), 0
+        self.running = []  # see counted_steps
+
+    @contextlib.contextmanager
+    def counting(self):
+        real_execute, real_commit = Cursor.execute, Cursor.commit
+
+        def counting_execute(cursor, query, params=None, log_exceptions=True):
+            text = query.code if hasattr(query, "code") else str(query)
+            key = " ".join(text.split())[:70]
+            self.statements[key] += 1
+            self.by_step[self.running[-1] if self.running else "(controller)"] += 1
+            started = time.perf_counter()
+            try:
+                return real_execute(cursor, query, params, log_exceptions)
+            finally:
+                self.seconds[key] += time.perf_counter() - started
+
+        def counting_commit(cursor):
+            self.commits += 1
+            return real_commit(cursor)
+
+        Cursor.execute, Cursor.commit = counting_execute, counting_commit
         try:
-            return real_execute(cursor, query, params, log_exceptions)
+            yield self
         finally:
-            statement_seconds[key] += time.perf_counter() - started
+            Cursor.execute, Cursor.commit = real_execute, real_commit
 
-    def counting_commit(cursor):
-        commits.append(1)
-        return real_commit(cursor)
 
+def profile_jsonrpc(plant, count):
+    """SQL statements and commits per report of the JSON-RPC way, its calls made in process."""
+    orders = plant.orders(count)
+
+    def rpc(model, method, *args, **kwargs):
+        return rpc_service.execute(plant.registry.db_name, plant.rpc_uid, model, method, *args, **kwargs)
+
+    sql = SqlCount()
+    with sql.counting():
+        jsonrpc_way(rpc, plant, orders, 97000)
+    plant.check(orders, 97000)
+    print(f"  JSON-RPC way in process ({count} reports, 5 calls each): {sum(sql.statements.values()) / count:.1f} "
+          f"SQL statements and {sql.commits / count:.1f} commits per report")  # fmt: skip
+
+
+def profile_inbox(plant, count, batch):
+    """SQL statements (per step), commits, advisory locks and JSON Schema time per event, applying
+    ``count`` reports in process the way the controller does (as the technical user): one request
+    per report, or (``batch``) one batch of them all."""
+    first_index = 95000 if batch else 90000
+    orders = plant.orders(count)
+    events = [plant.report(order, first_index + index) for index, order in enumerate(orders)]
     profiler = cProfile.Profile()
     with plant.registry.cursor() as cr:
         system = api.Environment(cr, SUPERUSER_ID, {})["mfg.integration.system"].browse(plant.system_id)
         tech_env = api.Environment(cr, system.user_ids[:1].id, {})
         Message = tech_env["mfg.integration.message"]
         system = Message._inbound_system()  # as the controller finds it
-        cursor_class.execute, cursor_class.commit = counting_execute, counting_commit
-        started = time.perf_counter()
-        try:
+        sql = SqlCount()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        with sql.counting(), counted_steps(plant.registry, sql.running):
             profiler.enable()
-            for event in events:
-                result = Message._inbound_receive(system, event)
+            received = (
+                Message._inbound_receive_batch(system, events)
+                if batch
+                else (Message._inbound_receive(system, event) for event in events)
+            )
+            for result in received:
                 if result.kind != "processed":
                     raise SystemExit(f"in-process report refused: {result.body}")
-                cr.commit()  # what the HTTP request's end (or a batch's per-event commit) does
+                cr.commit()  # what the request's end (a batch: each event's end) does
             profiler.disable()
-        finally:
-            cursor_class.execute, cursor_class.commit = real_execute, real_commit
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    plant.check(orders, first_index)
     stats = pstats.Stats(profiler)
 
     def cumulative(name):
         return sum(row[3] for func, row in stats.stats.items() if func[2] == name) / count * 1000
 
-    total = sum(statements.values())
-    advisory = sum(n for text, n in statements.items() if "advisory" in text)
-    print(f"  in-process profile of {count} reports (as the controller applies them, without HTTP):")
+    total = sum(sql.statements.values())
+    advisory = sum(n for text, n in sql.statements.items() if "advisory" in text)
+    way = f"one batch of {count}" if batch else "one request each"
+    print(f"  in-process profile of {count} reports, {way} (as the controller applies them, without HTTP):")
     handler = cumulative("_mfg_handle_performance_reported")
     print(
-        f"    {elapsed / count * 1000:7.1f} ms per report: mrp handler {handler:.1f} ms, inbox checks "
+        f"    {elapsed / count * 1000:7.1f} ms ({cpu / count * 1000:.1f} ms CPU, profiled) per report: "
+        f"mrp handler {handler:.1f} ms, inbox checks "
         f"{cumulative('_inbound_check'):.1f} ms (JSON Schema {cumulative('schema_errors'):.2f} ms), "
         f"store {cumulative('_inbound_store'):.1f} ms, outcome {cumulative('_inbound_finish'):.1f} ms"
     )
-    print(f"    {total / count:7.1f} SQL statements, {len(commits) / count:.1f} commits and {advisory / count:.1f}"
+    print(f"    {total / count:7.1f} SQL statements, {sql.commits / count:.1f} commits and {advisory / count:.1f}"
           " advisory locks per report (all cursors)")  # fmt: skip
-    print(f"    {sum(statement_seconds.values()) / count * 1000:7.1f} ms per report in SQL; the longest statements:")
-    for text, seconds in statement_seconds.most_common(8):
-        print(f"      {statements[text] / count:5.1f} x {seconds / statements[text] * 1000:6.1f} ms  {text}")
-    out = Path(tempfile.gettempdir()) / "bench_inbound.prof"
+    print("    SQL statements per report by step (innermost running): "
+          + ", ".join(f"{step} {n / count:.1f}" for step, n in sql.by_step.most_common()))  # fmt: skip
+    print(f"    {sum(sql.seconds.values()) / count * 1000:7.1f} ms per report in SQL; the longest statements:")
+    for text, seconds in sql.seconds.most_common(8):
+        print(f"      {sql.statements[text] / count:5.1f} x {seconds / sql.statements[text] * 1000:6.1f} ms  {text}")
+    out = Path(tempfile.gettempdir()) / f"bench_inbound_{'batch' if batch else 'single'}.prof"
     stats.dump_stats(out)
     print(f"    cProfile data: {out}")
 
@@ -406,30 +510,39 @@ def main():
     plant.build()
     if not args.skip_http:
         compare_ways(args, plant)
-    profile_inbox(plant, args.profile_events)
+    profile_jsonrpc(plant, args.profile_events)
+    profile_inbox(plant, args.profile_events, batch=False)
+    profile_inbox(plant, args.profile_events, batch=True)
 
 
 def compare_ways(args, plant):
     count = args.reports
     single_orders, batch_orders, rpc_orders = (plant.orders(count) for _ in range(3))
+    warm_orders = plant.orders(3 * WARM_UP)
     print(f"Inbound production reports ({count} per way; one report = produce {QUANTITY:g} under a new lot, "
           "consume a lot-tracked and an untracked component, close)")  # fmt: skip
     log_path = Path(tempfile.gettempdir()) / f"bench_inbound_{plant.tag}.log"
-    with odoo_server(args.config, args.database, log_path) as url, requests.Session() as api_session:
+    with odoo_server(args.config, args.database, log_path) as (url, server), requests.Session() as api_session:
         api_session.headers["Authorization"] = f"Bearer {plant.api_key}"
         with requests.Session() as rpc_session:
             rpc = JsonRpc(rpc_session, url, args.database, plant.rpc_uid, plant.rpc_key)
-            rpc_rate = timed("JSON-RPC execute_kw, 5 calls per report", count,
-                             lambda: jsonrpc_way(rpc, plant, rpc_orders, 2 * count))  # fmt: skip
-        single_rate = timed("POST /api/mfg/v1/events, one report per request", count,
-                            lambda: post_single(api_session, url, plant, single_orders, 0))  # fmt: skip
-        batch_rate = timed(f"POST /api/mfg/v1/events/batch, {BATCH} reports per request", count,
-                           lambda: post_batches(api_session, url, plant, batch_orders, count))  # fmt: skip
+            # A few reports each way first, untimed: the server's caches warm for every way alike.
+            jsonrpc_way(rpc, plant, warm_orders[:WARM_UP], 80000)
+            post_single(api_session, url, plant, warm_orders[WARM_UP : 2 * WARM_UP], 80000 + WARM_UP)
+            post_batches(api_session, url, plant, warm_orders[2 * WARM_UP :], 80000 + 2 * WARM_UP)
+            rpc_rate, rpc_cpu = timed("JSON-RPC execute_kw, 5 calls per report", count, server,
+                                      lambda: jsonrpc_way(rpc, plant, rpc_orders, 2 * count))  # fmt: skip
+        single_rate, single_cpu = timed("POST /api/mfg/v1/events, one report per request", count, server,
+                                        lambda: post_single(api_session, url, plant, single_orders, 0))  # fmt: skip
+        batch_rate, batch_cpu = timed(f"POST /api/mfg/v1/events/batch, {BATCH} reports per request", count, server,
+                                      lambda: post_batches(api_session, url, plant, batch_orders, count))  # fmt: skip
     plant.check(single_orders, 0)
     plant.check(batch_orders, count)
     plant.check(rpc_orders, 2 * count)
-    print(f"  single posts / JSON-RPC: ratio {single_rate / rpc_rate:.2f} (target >= {TARGET_SINGLE})")
-    print(f"  batches / JSON-RPC:      ratio {batch_rate / rpc_rate:.2f} (target >= {TARGET_BATCH})")
+    print(f"  single posts / JSON-RPC: ratio {single_rate / rpc_rate:.2f} (target >= {TARGET_SINGLE}); "
+          f"server CPU per report {rpc_cpu / single_cpu:.2f}x less")  # fmt: skip
+    print(f"  batches / JSON-RPC:      ratio {batch_rate / rpc_rate:.2f} (target >= {TARGET_BATCH}); "
+          f"server CPU per report {rpc_cpu / batch_cpu:.2f}x less")  # fmt: skip
 
 
 if __name__ == "__main__":

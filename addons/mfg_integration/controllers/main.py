@@ -206,11 +206,12 @@ class MfgIntegrationApi(http.Controller):
                     slug="invalid-batch",
                 )
             )
-        prefer_async = self._prefers_async()
+        received = self._messages()._inbound_receive_batch(system, events, self._prefers_async())
         results = []
-        for index, event in enumerate(events):
-            result = self._messages()._inbound_receive(system, event, None, prefer_async)
-            # Each event stands alone: commit its outcome before the next one.
+        for index, (event, result) in enumerate(zip(events, received, strict=True)):
+            # The batch's messages are stored together (one commit); then each event stands alone:
+            # its business effect and outcome are committed before the next one is applied, so that
+            # the batch holds no lock on orders or stock longer than one event.
             request.env.cr.commit()
             status, _headers, body = http_answer.http_answer(result)
             results.append(

@@ -209,33 +209,80 @@ class MfgIntegrationMessage(models.Model):
     def _inbound_receive(self, system, event, idempotency_key=None, prefer_async=False):
         """Check, store and apply (or queue) one received event; returns an ``InboxResult``
         (``lib/inbox.py``), which the transport that received the event turns into its answer."""
+        return next(self._inbound_receive_batch(system, [event], prefer_async, idempotency_key))
+
+    @api.model
+    def _inbound_receive_batch(self, system, events, prefer_async=False, idempotency_key=None):
+        """Check ``events``, store the valid ones in one transaction (one commit for them all), then
+        apply (or queue) them in order: yields each event's ``InboxResult``. The caller commits after
+        each result (its business effect and outcome) before asking for the next one."""
+        run_async = bool(prefer_async or system.async_processing)
+        received = [self._inbound_prepare(system, event, idempotency_key) for event in events]
+        entries = [item for item in received if not isinstance(item, inbox.InboxResult)]
+        stored = self._inbound_store(system, entries, run_async) if entries else []
+        if run_async and any(created for _message_id, created in stored):
+            self.env.ref("mfg_integration.ir_cron_process_inbound").sudo()._trigger()
+        lease_renewed = time.monotonic()
+        stored_results = iter(stored)
+        for item in received:
+            if isinstance(item, inbox.InboxResult):
+                yield item
+                continue
+            message_id, created = next(stored_results)
+            if not run_async and time.monotonic() - lease_renewed > LEASE_SECONDS / 2:
+                # A long batch keeps the lease of the messages it has yet to apply (the cron
+                # takes over only those of a request that died).
+                self._inbound_renew_lease([mid for mid, new in stored if new])
+                lease_renewed = time.monotonic()
+            yield self._inbound_apply_stored(item, message_id, created, run_async)
+
+    @api.model
+    def _inbound_prepare(self, system, event, idempotency_key=None):
+        """What storing ``event`` needs (a dict), or the refusal of the event (an InboxResult)."""
         refused = self._inbound_check(system, event)
         if refused:
             return refused
-        event_type = self.env["mfg.integration.event.type"].sudo()._get_by_code(event["type"], "inbound")
-        key = idempotency_key or event["id"]
         text = payload.canonical_json(event)
-        digest = payload.sha256_hex(text)
-        run_async = bool(prefer_async or system.async_processing)
-        message_id, created = self._inbound_store(system, event_type, event, key, text, digest, run_async)
+        return {
+            "event": event,
+            # sudo: the catalog is configuration, readable by every sender.
+            "event_type": self.env["mfg.integration.event.type"].sudo()._get_by_code(event["type"], "inbound"),
+            "key": idempotency_key or event["id"],
+            "text": text,
+            "digest": payload.sha256_hex(text),
+        }
+
+    @api.model
+    def _inbound_apply_stored(self, entry, message_id, created, run_async):
+        """Apply (or queue) the stored message of ``entry``, or answer what it is now."""
         # sudo: the technical user has no rights on the integration messages; it
         # only reaches the message of its own system it just stored.
         message = self.sudo().browse(message_id)
         if not created:
-            if message.payload_sha256 != digest:
+            if message.payload_sha256 != entry["digest"]:
                 return inbox.refusal(
                     inbox.REFUSED,
                     _("Idempotency key reused"),
-                    _("Idempotency key %(key)s was already used with a different payload.", key=key),
+                    _("Idempotency key %(key)s was already used with a different payload.", key=entry["key"]),
                     slug="idempotency-key-reused",
                     message_id=message.id,
                 )
             return self._inbound_apply_message(message)
         if run_async:
-            self.env.ref("mfg_integration.ir_cron_process_inbound").sudo()._trigger()
             return inbox.accepted(message.id)
         _claimed_by_this_request(self.env.cr).add(message.id)  # stored by this very request
         return self._inbound_apply_message(message)
+
+    @api.model
+    def _inbound_renew_lease(self, message_ids):
+        """Extend the lease of this request's messages still being applied (committed with the next one)."""
+        self.env.cr.execute(
+            SQL(
+                "UPDATE mfg_integration_message SET claimed_until = %s WHERE id IN %s AND state = 'in_progress'",
+                fields.Datetime.now() + timedelta(seconds=LEASE_SECONDS),
+                tuple(message_ids),
+            )
+        )
 
     @api.model
     def _inbound_check(self, system, event):
@@ -313,63 +360,80 @@ class MfgIntegrationMessage(models.Model):
         return cr
 
     @api.model
-    def _inbound_store(self, system, event_type, event, key, text, digest, run_async):
-        """Find or create the inbox message of (system, key) and commit it.
+    def _inbound_store(self, system, entries, run_async):
+        """Find or create the inbox message of (system, key) of every entry (``_inbound_prepare``)
+        and commit them: one transaction for a whole batch.
 
-        Returns (message id, created). Runs on its own cursor so the message is
-        committed before it is applied; the request's transaction is then ended
-        (committed: it wrote nothing yet) so that its next snapshot sees the message.
+        Returns [(message id, created)] in the order of ``entries`` (an entry repeating an earlier
+        one's key gets that message, not created). Runs on its own cursor so the messages are
+        committed before they are applied; the request's transaction is then ended (committed: it
+        wrote nothing yet) so that its next snapshot sees them.
         """
+        keys = sorted({entry["key"] for entry in entries})
         with self._independent_cursor() as cr:
-            # Serialises requests carrying the same key: the second one waits
-            # until the first committed its message, then finds it.
-            cr.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [system.id, key])
+            # Serialises requests carrying the same keys (taken in one order: no deadlock between
+            # two batches): the second one waits until the first committed its messages, then finds them.
+            cr.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(key)) FROM unnest(%s::text[]) AS key ORDER BY key",
+                [system.id, keys],
+            )
             # sudo: the technical user writes the inbox only through this method.
             Message = (
                 self.with_env(self.env(cr=cr))
                 .sudo()
                 .with_context(tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
             )
-            existing = Message.search(
-                [("direction", "=", "inbound"), ("system_id", "=", system.id), ("idempotency_key", "=", key)],
-                limit=1,
+            existing = Message.search_fetch(
+                [("direction", "=", "inbound"), ("system_id", "=", system.id), ("idempotency_key", "in", keys)],
+                ["idempotency_key"],
             )
-            if existing:
-                message_id, created = existing.id, False
-            else:
-                extensions_correlation = event.get("correlationid")
-                vals = {
-                    "direction": "inbound",
-                    "event_type_id": event_type.id,
-                    "event_id": event["id"],
-                    "system_id": system.id,
-                    "company_id": system.company_id.id,
-                    "sender_user_id": self.env.uid,
-                    "subject": event.get("subject") or event["id"],
-                    "payload": text,
-                    "payload_sha256": digest,
-                    "idempotency_key": key,
-                    "correlation_id": extensions_correlation
-                    if isinstance(extensions_correlation, str)
-                    else event["id"],
-                    "causation_id": event.get("causationid") if isinstance(event.get("causationid"), str) else False,
-                    "order_key": event_type._order_key(event["data"]),
-                    "next_attempt_at": fields.Datetime.now(),
-                }
-                if run_async:
-                    vals["state"] = "pending"
-                else:
-                    vals.update(
-                        state="in_progress",
-                        claimed_until=fields.Datetime.now() + timedelta(seconds=LEASE_SECONDS),
-                    )
-                message = Message.create(vals)
-                if run_async:
+            found = {message.idempotency_key: message.id for message in existing}
+            new_vals = {}
+            for entry in entries:
+                if entry["key"] not in found and entry["key"] not in new_vals:
+                    new_vals[entry["key"]] = self._inbound_message_vals(system, entry, run_async)
+            created = Message.create(list(new_vals.values()))
+            if run_async:
+                for message in created:
                     queued = inbox.accepted(message.id)
                     message.write({"result_kind": queued.kind, "response_body": json.dumps(queued.body)})
-                message_id, created = message.id, True
+            new_ids = dict(zip(new_vals, created.ids, strict=True))
         self.env.cr.commit()
-        return message_id, created
+        stored, seen = [], set()
+        for entry in entries:
+            key = entry["key"]
+            if key in new_ids and key not in seen:
+                stored.append((new_ids[key], True))
+            else:
+                stored.append((found.get(key) or new_ids[key], False))
+            seen.add(key)
+        return stored
+
+    @api.model
+    def _inbound_message_vals(self, system, entry, run_async):
+        event, event_type = entry["event"], entry["event_type"]
+        correlation_id = event.get("correlationid")
+        vals = {
+            "direction": "inbound",
+            "event_type_id": event_type.id,
+            "event_id": event["id"],
+            "system_id": system.id,
+            "company_id": system.company_id.id,
+            "sender_user_id": self.env.uid,
+            "subject": event.get("subject") or event["id"],
+            "payload": entry["text"],
+            "payload_sha256": entry["digest"],
+            "idempotency_key": entry["key"],
+            "correlation_id": correlation_id if isinstance(correlation_id, str) else event["id"],
+            "causation_id": event.get("causationid") if isinstance(event.get("causationid"), str) else False,
+            "order_key": event_type._order_key(event["data"]),
+            "next_attempt_at": fields.Datetime.now(),
+        }
+        if run_async:
+            vals["state"] = "pending"
+        else:
+            vals.update(state="in_progress", claimed_until=fields.Datetime.now() + timedelta(seconds=LEASE_SECONDS))
+        return vals
 
     # -- applying ----------------------------------------------------------------
 
@@ -617,9 +681,7 @@ class MfgIntegrationMessage(models.Model):
             )
         except Exception:  # any crash is kept on the message for support
             incident = uuid.uuid4().hex
-            _logger.exception(
-                "Inbound message %s (%s) failed, incident %s", message.id, event_type.code, incident
-            )
+            _logger.exception("Inbound message %s (%s) failed, incident %s", message.id, event_type.code, incident)
             outcome = inbox.internal_error(incident, message.id)
             outcome.internal_detail = self.env._(
                 "Internal error, incident %(incident)s: see the server log.", incident=incident

@@ -345,6 +345,23 @@ class TestInboundBatchAndQueries(InboundApiCase):
         self.assertEqual([r["replayed"] for r in again], [True, True])
         self.assertEqual(again[0]["body"], results[0]["body"])
 
+    def test_batch_repeating_an_event_applies_it_once(self):
+        """A batch's events are stored together: an id repeated inside one batch is one message,
+        applied once; the repeat answers its outcome, or 422 with another payload."""
+        event = self.event(external_code="E5")
+        other_payload = dict(self.event(external_code="E6"), id=event["id"])
+        response = self.post(
+            [event, event, other_payload], path="/events/batch", content_type="application/cloudevents-batch+json"
+        )
+        self.assertEqual(response.status_code, 207, response.text)
+        results = response.json()["results"]
+        self.assertEqual([r["status"] for r in results], [200, 200, 422])
+        self.assertEqual([r["replayed"] for r in results], [False, True, False])
+        self.assertEqual(results[2]["body"]["type"], "urn:mfg-integration:problem:idempotency-key-reused")
+        self.assertEqual({r["body"]["message_id"] for r in results}, set(self.messages().ids))
+        self.assertEqual(self.messages().mapped("state"), ["done"])
+        self.assertEqual(set(self.mappings().mapped("external_code")), {"E5"})
+
     def test_batch_limits(self):
         self.assertProblem(
             self.post(self.event(), path="/events/batch", content_type="application/cloudevents-batch+json"),

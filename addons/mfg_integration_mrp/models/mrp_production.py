@@ -1,3 +1,6 @@
+from collections import defaultdict
+from typing import NamedTuple
+
 from odoo import api, fields, models
 from odoo.tools import float_compare, float_round
 
@@ -267,18 +270,30 @@ class MrpProduction(models.Model):
         # Everything this report does is dated when it happened (started event, scrap and stock moves).
         production = production.with_context(mfg_occurred_at=occurred_at)
         production._mfg_started_by_report(occurred_at)
+        # Every quantity is resolved and checked first, then applied in one go (_add_reported_quantities).
+        reports = []
         if "quantity" in data:
             quantity = Mapping._resolve_quantity(
                 system, data["quantity"], data.get("uom"), production.product_uom_id, "/data/uom"
             )
-            production._mfg_add_finished(system, data.get("lot"), quantity)
-            # Reports accumulate; what Odoo pre-fills (e.g. when a work order starts) is replaced.
-            production.mfg_reported_qty += quantity
-            production.qty_producing = production.mfg_reported_qty
+            reports.append(production._mfg_finished_report(system, data.get("lot"), quantity))
             if "consumed" not in data:
-                production._mfg_consume_per_bom(quantity)
+                reports += production._mfg_consumption_per_bom(quantity)
         for index, line in enumerate(data.get("consumed", [])):
-            production._mfg_consume_reported(system, line, f"/data/consumed/{index}")
+            reports.append(production._mfg_consumption_reported(system, line, f"/data/consumed/{index}"))
+        _add_reported_quantities(reports)
+        if "quantity" in data:
+            finished_move = reports[0].move
+            # Reports accumulate; what Odoo pre-fills (e.g. when a work order starts) is replaced.
+            # Odoo stamps its producing lot on every finished line at close: only when there is a single one.
+            lots = finished_move.move_line_ids.lot_id
+            production.write(
+                {
+                    "mfg_reported_qty": production.mfg_reported_qty + reports[0].quantity,
+                    "qty_producing": production.mfg_reported_qty + reports[0].quantity,
+                    "lot_producing_id": lots.id if len(lots) == 1 else False,
+                }
+            )
         scraps = self.env["stock.scrap"]
         for index, line in enumerate(data.get("scrap", [])):
             scraps |= production._mfg_scrap(system, line, occurred_at, f"/data/scrap/{index}")
@@ -301,8 +316,9 @@ class MrpProduction(models.Model):
         if self.state == "confirmed" or occurred_at < self.date_start:
             self.with_context(mfg_transition=True, force_date=True).date_start = occurred_at
 
-    def _mfg_add_finished(self, system, lot_name, quantity):
-        """Add a reported finished quantity to the order, under its lot when the product is tracked.
+    def _mfg_finished_report(self, system, lot_name, quantity):
+        """The reported finished quantity of the order, under its lot when the product is tracked
+        (a ``Reported`` for _add_reported_quantities).
 
         An order takes several finished lots; a serial-tracked order takes one report of one unit per serial."""
         self.ensure_one()
@@ -332,10 +348,7 @@ class MrpProduction(models.Model):
                     path="/data/lot",
                 )
         # Not picked until the close: Odoo counts a picked finished move as produced already.
-        _add_reported_quantity(move, quantity, lot, picked=False)
-        # Odoo stamps its producing lot on every finished line at close: only when there is a single one.
-        lots = move.move_line_ids.lot_id
-        self.lot_producing_id = lots if len(lots) == 1 else False
+        return Reported(move, quantity, lot, picked=False)
 
     def _mfg_finished_lot(self, system, lot_name):
         # The shop floor names the finished lots: creating the finished lot is always allowed.
@@ -343,7 +356,8 @@ class MrpProduction(models.Model):
             system, self.product_id, lot_name, "/data/lot", create=True
         )
 
-    def _mfg_consume_reported(self, system, line, path):
+    def _mfg_consumption_reported(self, system, line, path):
+        """One reported consumption line as a ``Reported`` (see _add_reported_quantities)."""
         Mapping = self.env["mfg.integration.code.mapping"]
         product = Mapping.resolve(system, "product", line["material"], path=f"{path}/material")
         move = self.move_raw_ids.filtered(lambda m: m.product_id == product and m.state not in ("done", "cancel"))[:1]
@@ -355,18 +369,12 @@ class MrpProduction(models.Model):
                 path=f"{path}/material",
             )
         quantity = Mapping._resolve_quantity(system, line["quantity"], line.get("uom"), move.product_uom, f"{path}/uom")
-        lot = self.env["stock.lot"]
-        if product.tracking != "none":
-            if not line.get("lot"):
-                raise MfgBusinessError(
-                    self.env._("%(material)s is tracked: report the lot consumed.", material=line["material"]),
-                    path=f"{path}/lot",
-                )
-            lot = Mapping._resolve_lot(system, product, line["lot"], f"{path}/lot")
-        _add_reported_quantity(move, quantity, lot)
+        lot = self.env["stock.lot"]._mfg_reported(system, product, line.get("lot"), f"{path}/lot")
+        return Reported(move, quantity, lot)
 
-    def _mfg_consume_per_bom(self, quantity):
-        """No consumption reported: consume the BOM's share of every component."""
+    def _mfg_consumption_per_bom(self, quantity):
+        """No consumption reported: the BOM's share of every component (``Reported``s)."""
+        reports = []
         for move in self.move_raw_ids.filtered(lambda m: m.state not in ("done", "cancel")):
             if move.product_id.tracking != "none":
                 raise MfgBusinessError(
@@ -379,7 +387,8 @@ class MrpProduction(models.Model):
             share = float_round(
                 move.product_uom_qty * quantity / self.product_qty, precision_rounding=move.product_uom.rounding
             )
-            _add_reported_quantity(move, share, self.env["stock.lot"])
+            reports.append(Reported(move, share, self.env["stock.lot"]))
+        return reports
 
     def _mfg_scrap(self, system, line, occurred_at, path):
         Mapping = self.env["mfg.integration.code.mapping"]
@@ -437,17 +446,49 @@ def _material_line(line):
     }
 
 
-def _add_reported_quantity(move, quantity, lot, picked=True):
-    """Add a reported quantity (consumed component or finished product) to a move; the first
-    report replaces what Odoo reserved or pre-filled."""
-    if not move.mfg_reported:
-        move.move_line_ids.unlink()
-        move.mfg_reported = True
-    line = move.move_line_ids.filtered(lambda existing: existing.lot_id == lot)[:1]
-    if line:
-        line.quantity += quantity
-    else:
-        move.env["stock.move.line"].create(
+class Reported(NamedTuple):
+    """A reported quantity of a move (consumed component or finished product), in the move's unit."""
+
+    move: models.BaseModel
+    quantity: float
+    lot: models.BaseModel
+    picked: bool = True
+
+
+def _add_reported_quantities(reports):
+    """Add the reported quantities of one report to their moves in the fewest writes.
+
+    A move's first report replaces what Odoo reserved or pre-filled: its reserved lines are reused
+    the way a user edits them (lot and quantity rewritten where they differ) and those left over are
+    removed in one unreservation for the whole report; later reports add to the line of their lot."""
+    if not reports:
+        return
+    env = reports[0].move.env
+    MoveLine = env["stock.move.line"]
+    wanted = defaultdict(float)  # (move, lot): quantity, several lines of one lot summed
+    for report in reports:
+        wanted[report.move, report.lot] += report.quantity
+    moves = env["stock.move"].concat(*{report.move: None for report in reports})
+    free = {move: move.move_line_ids.filtered(_reusable_line) if not move.mfg_reported else MoveLine for move in moves}
+    leftovers = moves.filtered(lambda move: not move.mfg_reported).move_line_ids
+    rewrites, new_lines = [], []
+    for (move, lot), quantity in wanted.items():
+        if move.mfg_reported:
+            line = move.move_line_ids.filtered(lambda existing, lot=lot: existing.lot_id == lot)[:1]
+            if line:
+                rewrites.append((line, {"quantity": line.quantity + quantity}))
+                continue
+        else:
+            line = (free[move].filtered(lambda existing, lot=lot: existing.lot_id == lot) or free[move])[:1]
+            if line:
+                free[move] -= line
+                leftovers -= line
+                vals = {"lot_id": lot.id} if line.lot_id != lot else {}
+                if float_compare(line.quantity, quantity, precision_rounding=move.product_uom.rounding):
+                    vals["quantity"] = quantity
+                rewrites.append((line, vals))
+                continue
+        new_lines.append(
             {
                 "move_id": move.id,
                 "product_id": move.product_id.id,
@@ -458,4 +499,29 @@ def _add_reported_quantity(move, quantity, lot, picked=True):
                 "location_dest_id": move.location_dest_id.id,
             }
         )
-    move.picked = picked
+    picked = {report.move: report.picked for report in reports}
+    to_mark = {
+        value: moves.filtered(
+            lambda move, value=value: picked[move] == value and (move.picked != value or not move.mfg_reported)
+        )
+        for value in (True, False)
+    }
+    leftovers.unlink()  # first, so that what they held is free for the lines below
+    for line, vals in rewrites:
+        if vals:
+            line.write(vals)
+    MoveLine.create(new_lines)
+    for value, marked in to_mark.items():
+        marked.write({"mfg_reported": True, "picked": value})
+
+
+def _reusable_line(line):
+    """A reserved line a report may rewrite: in the move's own units and locations, no package or owner
+    (what a reported line is created with)."""
+    move = line.move_id
+    return (
+        line.product_uom_id == move.product_uom
+        and line.location_id == move.location_id
+        and line.location_dest_id == move.location_dest_id
+        and not (line.package_id or line.result_package_id or line.owner_id)
+    )

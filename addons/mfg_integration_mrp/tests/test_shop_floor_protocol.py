@@ -122,6 +122,32 @@ class TestShopFloorProtocol(ShopFloorCase):
             lot = self.env["stock.lot"].search([("name", "=", f"FG-{lot}-{self.tag}")])
             self.assertEqual(self.on_hand(self.finished, lot), quantity)
 
+    def test_consumption_from_another_lot_than_reserved(self):
+        """The first report rewrites what Odoo reserved to the reported lot; a later one adds its own
+        line: the lots consumed are the reported ones and nothing stays reserved."""
+        other_lot = self.env["stock.lot"].create({"name": f"L-88-{self.tag}", "product_id": self.steel.id})
+        self.env["stock.quant"]._update_available_quantity(self.steel, self.stock, 100, lot_id=other_lot)
+        self.confirm(self.order)
+        steel_move = self.order.move_raw_ids.filtered(lambda move: move.product_id == self.steel)
+        reserved_lot = steel_move.move_line_ids.lot_id
+        self.assertEqual(len(reserved_lot), 1, "Odoo reserved the steel from one lot")
+        unreserved_lot = (self.steel_lot | other_lot) - reserved_lot
+        first = self.report(4, consumed=[self.steel_used(8, unreserved_lot.name), self.bolts_used(4)])
+        self.assertEqual(first.status_code, 200, first.text)
+        second = self.report(6, consumed=[self.steel_used(12, reserved_lot.name), self.bolts_used(6)], close=True)
+        self.assertEqual(second.status_code, 200, second.text)
+        self.env.invalidate_all()
+        self.assertEqual((self.order.state, self.order.qty_produced), ("done", 10))
+        self.assertEqual(
+            sorted((line.lot_id.name, line.quantity) for line in steel_move.move_line_ids),
+            sorted([(unreserved_lot.name, 8), (reserved_lot.name, 12)]),
+        )
+        self.assertEqual(self.on_hand(self.steel, unreserved_lot), 92)
+        self.assertEqual(self.on_hand(self.steel, reserved_lot), 88)
+        self.assertEqual(self.on_hand(self.bolt), 90)
+        quants = self.env["stock.quant"].search([("product_id", "in", (self.steel | self.bolt).ids)])
+        self.assertEqual(set(quants.mapped("reserved_quantity")), {0}, "nothing left reserved")
+
     def test_standalone_close(self):
         self.confirm(self.order)
         nothing = self.produce(self.order.name, close=True)
