@@ -289,7 +289,7 @@ class ScaleBench:
                 event_id, direction, event_type_id, system_id, endpoint_id, company_id, state, subject,
                 payload, payload_sha256, res_model, res_id, correlation_id, idempotency_key, attempt_count,
                 next_attempt_at, claimed_until, queued_at, first_attempt_at, done_at, latency_ms, last_error,
-                last_http_status, response_status, create_uid, write_uid, create_date, write_date)
+                last_http_status, result_kind, create_uid, write_uid, create_date, write_date)
             SELECT r.uuid, r.direction,
                    CASE WHEN r.direction = 'inbound' THEN (%(tin)s)[1 + r.g %% cardinality(%(tin)s)]
                         ELSE (%(tout)s)[1 + r.g %% cardinality(%(tout)s)] END,
@@ -315,7 +315,8 @@ class ScaleBench:
                                 WHEN 'dead' THEN 'HTTP 422: unknown work center' END,
                    CASE r.state WHEN 'done' THEN 200 WHEN 'retry' THEN 503 WHEN 'dead' THEN 422 END,
                    CASE WHEN r.direction = 'inbound' THEN
-                       CASE r.state WHEN 'done' THEN 200 WHEN 'dead' THEN 422 WHEN 'waiting' THEN 424 END END,
+                       CASE r.state WHEN 'done' THEN 'processed' WHEN 'dead' THEN 'refused'
+                                    WHEN 'waiting' THEN 'waiting' END END,
                    1, 1, r.created, r.created
               FROM rows r
               JOIN mfg_integration_endpoint e ON e.id = r.endpoint_id
@@ -452,6 +453,8 @@ class ScaleBench:
             self.timed_once(sql_function, log)
             print(f"  -- {name}")
             for query in log.slowest(2):
+                # A statement sent after a session setting (the dispatcher's "SET LOCAL ...;"): the statement.
+                query = query.rsplit(";", 1)[-1] if query.lstrip().upper().startswith("SET ") else query
                 with self.registry.cursor() as cr:
                     cr.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) {query}")
                     plan = [row[0] for row in cr.fetchall()]
