@@ -291,7 +291,9 @@ class MfgIntegrationMessage(models.Model):
                 digests=[payloads[route.system_id]["payload_sha256"] for route in routes],
             )
         )
-        return self.browse(sorted(row[0] for row in self.env.cr.fetchall()))
+        # sudo: as the ORM create returned them before (messages are written by the integration layer on
+        # behalf of any user, their content comes from our mappers): callers read what they queued.
+        return self.sudo().browse(sorted(row[0] for row in self.env.cr.fetchall()))
 
     @api.model
     def _payloads_per_system(self, event_type, data, systems):
