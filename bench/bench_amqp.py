@@ -154,14 +154,14 @@ class Bench:
                 )
 
     def deliveries(self, endpoint_id):
-        """What the dispatcher would send for the endpoint's pending messages (read once, for the transport alone)."""
+        """What the dispatcher would send for the endpoint's pending messages, for the transport alone: claimed
+        as the dispatcher claims them, then rolled back (the messages stay pending)."""
         with self.registry.cursor() as cr:
-            env = self.env(cr)
-            policy = env["mfg.integration.endpoint"].browse(endpoint_id)._dispatch_policy()
-            Message = env["mfg.integration.message"]
-            source = Message._event_source()
-            messages = Message.search([("endpoint_id", "=", endpoint_id)])
-            return [message._prepare_delivery(source, policy) for message in messages]
+            Message = self.env(cr)["mfg.integration.message"]
+            count = Message.search_count([("endpoint_id", "=", endpoint_id), ("state", "=", "pending")])
+            deliveries = [d for d in Message._claim_due(count) if d.endpoint.id == endpoint_id]
+            cr.rollback()
+            return deliveries
 
     def dispatch_all(self):
         with self.registry.cursor() as cr:
