@@ -3,7 +3,9 @@
 A real Odoo server process (threaded, its cron threads running the dispatcher slots) delivers to a local
 receiver that records each arrival; this process commits events one per transaction at a steady rate
 (default 50 events/s for 60 s) and records when each commit returned. Prints p50/p95/p99/max of
-arrival - commit, and the target (p95 < 250 ms).
+arrival - commit, and the target (p95 < 250 ms), then where the time goes, from the stored timestamps:
+queued (INSERT) -> claimed (stamped by a trigger this benchmark adds to its throw-away database) ->
+arrived at the receiver -> recorded (``done_at``), and the senders' own request time.
 
 Run it through `setup/bench` (throw-away cluster and database), or directly:
     PYTHONPATH=. python3 bench/bench_latency.py -c odoo.conf -d DB [--rate 50] [--seconds 60]
@@ -119,6 +121,44 @@ class Emitter:
             )
             self.system_id, self.endpoint_id = system.id, endpoint.id
 
+    def stamp_claims(self):
+        """Record when each message is claimed (the dispatcher stores no claim time): a trigger in this
+        benchmark's database only, on the dispatcher's pending -> in progress update."""
+        with self.registry.cursor() as cr:
+            cr.execute(
+                """
+                CREATE TABLE IF NOT EXISTS bench_latency_claim (message_id int PRIMARY KEY, claimed_at timestamp);
+                CREATE OR REPLACE FUNCTION bench_latency_stamp_claim() RETURNS trigger AS $$
+                BEGIN
+                    INSERT INTO bench_latency_claim VALUES (NEW.id, clock_timestamp() AT TIME ZONE 'UTC')
+                        ON CONFLICT DO NOTHING;
+                    RETURN NEW;
+                END $$ LANGUAGE plpgsql;
+                DROP TRIGGER IF EXISTS bench_latency_claim ON mfg_integration_message;
+                CREATE TRIGGER bench_latency_claim AFTER UPDATE OF state ON mfg_integration_message
+                   FOR EACH ROW WHEN (OLD.state = 'pending' AND NEW.state = 'in_progress')
+                   EXECUTE FUNCTION bench_latency_stamp_claim();
+                """
+            )
+
+    def stored_times(self):
+        """{event id: (queued, claimed, recorded, request ms)}, times in seconds since the epoch."""
+        with self.registry.cursor() as cr:
+            cr.execute(
+                """
+                SELECT m.event_id, extract(epoch FROM m.queued_at), extract(epoch FROM c.claimed_at),
+                       extract(epoch FROM m.done_at), a.duration_ms
+                  FROM mfg_integration_message m
+                  JOIN bench_latency_claim c ON c.message_id = m.id
+                  JOIN mfg_integration_attempt a ON a.message_id = m.id
+                 WHERE m.system_id = %s AND m.state = 'done'
+                """,
+                [self.system_id],
+            )
+            times = {event_id: tuple(map(float, rest)) for event_id, *rest in cr.fetchall()}
+            cr.execute("DROP TRIGGER bench_latency_claim ON mfg_integration_message; DROP TABLE bench_latency_claim")
+            return times
+
     def commit_one(self, label):
         """Emit one event in its own transaction; the wall-clock time its commit returned."""
         with self.registry.cursor() as cr:
@@ -157,6 +197,24 @@ def run_load(emitter, receiver, rate, seconds):
     return committed
 
 
+def print_breakdown(stored, arrivals_by_event):
+    """p50/p95 of each step of the delivery path (PostgreSQL's clock and this process's: one machine)."""
+    steps = defaultdict(list)
+    for event_id, (queued, claimed, recorded, request_ms) in stored.items():
+        arrived = arrivals_by_event.get(event_id)
+        if arrived is None:
+            continue
+        steps["queued -> claimed"].append((claimed - queued) * 1000)
+        steps["claimed -> arrived"].append((arrived - claimed) * 1000)
+        steps["arrived -> recorded"].append((recorded - arrived) * 1000)
+        steps["request (sender's view)"].append(request_ms)
+    if not steps:
+        return
+    print(f"  where the time goes ({len(steps['queued -> claimed'])} messages, from the stored timestamps):")
+    for name, values in steps.items():
+        print(f"    {name:<26} p50 {percentile(values, 0.5):7.1f} ms   p95 {percentile(values, 0.95):7.1f} ms")
+
+
 def main():
     args = parse_args()
     odoo.tools.config.parse_config(["-c", args.config])
@@ -165,7 +223,9 @@ def main():
     receiver = Receiver().start()
     emitter = Emitter(Registry(args.database))
     emitter.setup(receiver.url)
+    emitter.stamp_claims()
     server = Server(args.config, args.database)
+    stored = {}
     try:
         server.wait_ready()
         # Warm-up: the server's registry, the dispatcher and its connections are ready.
@@ -174,13 +234,18 @@ def main():
         receiver.received.clear()
         committed = run_load(emitter, receiver, args.rate, args.seconds)
         wait_for(receiver, len(committed), DRAIN_TIMEOUT)
+        time.sleep(1)  # the last answers recorded
+        stored = emitter.stored_times()
     finally:
         server.stop()
         emitter.teardown()
         receiver.stop()
     arrivals = {}
+    arrivals_by_event = {}
     for received in receiver.received:
-        arrivals.setdefault(received.json()["data"]["message"], received.at)
+        event = received.json()
+        arrivals.setdefault(event["data"]["message"], received.at)
+        arrivals_by_event.setdefault(event["id"], received.at)
     latencies = [(arrivals[label] - at) * 1000 for label, at in committed.items() if label in arrivals]
     # Where the slow ones are: a backlog grows over the windows, a hiccup shows in one.
     first = min(committed.values())
@@ -202,6 +267,7 @@ def main():
         by_window = ", ".join(f"{percentile(values, 0.95):.0f}" for _index, values in sorted(windows.items()))
         print(f"  p95 per {WINDOW} s of load, ms: {by_window}")
         print(f"  p95 {p95:.1f} ms, target < {TARGET_P95_MS} ms: {'met' if p95 < TARGET_P95_MS else 'NOT met'}")
+        print_breakdown(stored, arrivals_by_event)
     problems = server.problems()
     if problems:
         print(f"  the server logged {len(problems)} error lines, see {server.log.name}")

@@ -28,6 +28,28 @@ class TestOutbox(IntegrationCase):
         self.assertEqual(len(messages[0].payload_sha256), 64)
         self.assertFalse(self.messages_of(unsubscribed))
 
+    def test_queued_messages_hold_what_an_orm_create_would_store(self):
+        self.make_endpoint(self.make_system(), "http://127.0.0.1:9/mes", self.event_type)
+        emitted = self.emit()
+        Message = self.env["mfg.integration.message"]
+        given = ("direction", "event_type_id", "event_id", "subject", "res_model", "res_id", "correlation_id",
+                 "payload", "payload_sha256", "endpoint_id", "system_id", "company_id")  # fmt: skip
+        created = (
+            Message.sudo()
+            .with_context(tracking_disable=True)
+            .create(emitted._convert_to_write({name: emitted[name] for name in given}))
+        )
+        # Set by the clock: each is present, not equal to the microsecond.
+        timed = ("create_date", "write_date", "next_attempt_at", "queued_at")
+        stored = [name for name, field in Message._fields.items() if field.store and name not in ("id", *timed)]
+        self.assertEqual(emitted.read(stored)[0] | {"id": 0}, created.read(stored)[0] | {"id": 0})
+        self.assertTrue(all(emitted[name] for name in timed))
+        self.assertLessEqual(emitted.next_attempt_at, emitted.queued_at, "due at once")
+        for model, model_field in (("mail.message", "model"), ("mail.followers", "res_model")):
+            self.assertEqual(
+                self.env[model].search_count([("res_id", "in", emitted.ids), (model_field, "=", Message._name)]), 0
+            )
+
     def test_inactive_endpoint_and_filtered_out_record_get_nothing(self):
         inactive = self.make_endpoint(self.make_system(), "http://127.0.0.1:9/a", self.event_type, active=False)
         filtered = self.make_endpoint(self.make_system(), "http://127.0.0.1:9/b", self.event_type)

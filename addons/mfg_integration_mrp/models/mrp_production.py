@@ -160,7 +160,7 @@ class MrpProduction(models.Model):
         self.ensure_one()
         return {
             "production_order": self._mfg_reference(),
-            "plant": self.picking_type_id.warehouse_id.code or None,
+            "plant": self.picking_type_id.warehouse_id._mfg_plant_code(),
             "product": self.product_id._mfg_code(),
         }
 

@@ -56,7 +56,7 @@ class MrpWorkorder(models.Model):
         self.ensure_one()
         return {
             "production_order": self.production_id._mfg_reference(),
-            "plant": self.production_id.picking_type_id.warehouse_id.code or None,
+            "plant": self.production_id.picking_type_id.warehouse_id._mfg_plant_code(),
             "operation": self.name,
             "work_center": self.workcenter_id._mfg_code(),
             "state": self.state,

@@ -160,6 +160,12 @@ class TestProductionEvents(IntegrationCase):
         self.assertEqual(cancelled["production_order"], self.order.name)
         self.assertTrue(cancelled["cancelled_at"].endswith("Z"))
 
+    def test_a_renamed_plant_goes_out_under_its_new_code(self):
+        self.order.action_confirm()  # the plant's code is cached from here on
+        self.warehouse.code = "PL9"
+        self.order.action_cancel()
+        self.assertEqual(self.events(CANCELLED)[0]["plant"], "PL9")
+
     def test_other_plants_system_hears_nothing(self):
         plant2 = self.env["stock.warehouse"].create({"name": "Plant 2", "code": "PL2"})
         mes2 = self.make_system(warehouse_id=plant2.id)

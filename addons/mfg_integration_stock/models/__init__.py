@@ -9,3 +9,4 @@ from . import stock_lot
 from . import stock_move
 from . import stock_quant
 from . import stock_location
+from . import stock_warehouse
