@@ -36,7 +36,7 @@ class EndpointPolicy:
         return 1 if self.failing else self.max_parallel
 
 
-@dataclass
+@dataclass(eq=False)  # each claimed message is one object: compared by identity (a dispatcher's queues test membership)
 class Delivery:
     """One claimed message and the facts needed to send it and record the outcome,
     read at claim time so that no transaction is open during the network call."""
