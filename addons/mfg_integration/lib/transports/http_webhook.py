@@ -5,6 +5,10 @@ address actually connected to, after DNS resolution; redirects are never followe
 the classification of status codes, Retry-After, and a response read as a stream with
 a size cap and an overall deadline, so that a hostile receiver can neither exhaust
 memory nor hold a dispatcher thread. Environment proxies and .netrc are ignored.
+
+urllib3 is called directly (requests is a layer over it): per message, requests' session
+machinery cost more CPU than the rest of the send (0.40 vs 0.15 ms), in the dispatcher's
+one process where every send shares one interpreter lock.
 """
 
 import socket
@@ -12,11 +16,10 @@ import threading
 import time
 from datetime import datetime, timezone
 
-import requests
-from requests.adapters import HTTPAdapter
+from urllib3 import PoolManager, Timeout
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NameResolutionError
+from urllib3.exceptions import HTTPError, NameResolutionError
 
 from .. import backoff, cloudevents, signing
 from ..netpolicy import AddressPolicy
@@ -56,37 +59,27 @@ class _CheckedConnection:
             self._dns_host = host
 
 
-class _CheckedAdapter(HTTPAdapter):
-    def __init__(self, address_policy):
-        self._address_policy = address_policy  # read by init_poolmanager, called by HTTPAdapter.__init__
-        super().__init__(pool_maxsize=16)
-
-    def init_poolmanager(self, *args, **kwargs):
-        result = super().init_poolmanager(*args, **kwargs)
-        checks = {"address_policy": self._address_policy}
-        http = type("CheckedHTTPConnection", (_CheckedConnection, HTTPConnection), checks)
-        https = type("CheckedHTTPSConnection", (_CheckedConnection, HTTPSConnection), checks)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": type("CheckedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
-            "https": type("CheckedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
-        }
-        return result
+def _checked_pool_manager(address_policy):
+    checks = {"address_policy": address_policy}
+    http = type("CheckedHTTPConnection", (_CheckedConnection, HTTPConnection), checks)
+    https = type("CheckedHTTPSConnection", (_CheckedConnection, HTTPSConnection), checks)
+    manager = PoolManager(maxsize=16)
+    manager.pool_classes_by_scheme = {
+        "http": type("CheckedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
+        "https": type("CheckedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
+    }
+    return manager
 
 
-def session(address_policy):
-    """A keep-alive session per thread and address policy: a connection opened under one
+def pool_manager(address_policy):
+    """Keep-alive connection pools per thread and address policy: a connection opened under one
     company's policy is never reused for another's."""
-    sessions = getattr(_local, "sessions", None)
-    if sessions is None:
-        sessions = _local.sessions = {}
-    if address_policy not in sessions:
-        checked = requests.Session()
-        checked.trust_env = False  # no proxy from the environment, no .netrc credentials
-        adapter = _CheckedAdapter(address_policy)
-        checked.mount("http://", adapter)
-        checked.mount("https://", adapter)
-        sessions[address_policy] = checked
-    return sessions[address_policy]
+    managers = getattr(_local, "managers", None)
+    if managers is None:
+        managers = _local.managers = {}
+    if address_policy not in managers:
+        managers[address_policy] = _checked_pool_manager(address_policy)
+    return managers[address_policy]
 
 
 def classify_status(status):
@@ -109,37 +102,34 @@ class HttpWebhook(Transport):
         started = time.monotonic()
         deadline = started + policy.timeout
         try:
-            response = session(policy.address_policy or AddressPolicy()).post(
+            response = pool_manager(policy.address_policy or AddressPolicy()).urlopen(
+                "POST",
                 policy.settings["url"],
-                data=delivery.body,
+                body=delivery.body,
                 headers=signed_headers(delivery),
-                timeout=policy.timeout,
-                allow_redirects=False,
-                stream=True,
+                timeout=Timeout(connect=policy.timeout, read=policy.timeout),
+                redirect=False,
+                retries=False,
+                preload_content=False,
             )
         except AddressRefused as error:
             reason = f"Refused by the outbound address policy: {error}"
             return Verdict(DEAD, _elapsed_ms(started), response=reason, reason=reason)
-        except requests.RequestException as error:
+        except (HTTPError, OSError, ValueError) as error:  # ValueError: an address urllib3 cannot parse
             reason = f"{type(error).__name__}: {error}"
             return Verdict(RETRY, _elapsed_ms(started), response=reason, reason=reason, reachable=False)
-        try:
-            body = _read_capped(response, deadline)
-        except requests.RequestException as error:
-            body = f"(answer not read: {type(error).__name__})"
-        finally:
-            response.close()
-        outcome = classify_status(response.status_code)
+        body = _read_capped(response, deadline)
+        outcome = classify_status(response.status)
         retry_after = None
         if outcome == RETRY:
-            # requests' headers are case-insensitive: "retry-after" counts as well.
+            # urllib3's headers are case-insensitive: "retry-after" counts as well.
             retry_after = backoff.parse_retry_after(response.headers.get("Retry-After"), datetime.now(timezone.utc))
         return Verdict(
             outcome,
             _elapsed_ms(started),
-            status=response.status_code,
+            status=response.status,
             response=body,
-            reason="" if outcome == DELIVERED else f"HTTP {response.status_code}: {body}",
+            reason="" if outcome == DELIVERED else f"HTTP {response.status}: {body}",
             retry_after=retry_after,
         )
 
@@ -153,13 +143,25 @@ def signed_headers(delivery):
 
 
 def _read_capped(response, deadline):
-    chunks, size = [], 0
-    for chunk in response.iter_content(CHUNK):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= MAX_RESPONSE_BYTES or time.monotonic() > deadline:
-            break
-    return b"".join(chunks)[:MAX_RESPONSE_BYTES].decode(response.encoding or "utf-8", errors="replace")
+    """At most MAX_RESPONSE_BYTES of the answer, read until ``deadline``; the connection goes back to
+    the pool only when the whole answer was read (else it is closed: the rest stays unread)."""
+    chunks, size, whole = [], 0, False
+    try:
+        for chunk in response.stream(CHUNK):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= MAX_RESPONSE_BYTES or time.monotonic() > deadline:
+                break
+        else:
+            whole = True
+    except (HTTPError, OSError) as error:
+        return f"(answer not read: {type(error).__name__})"
+    finally:
+        if whole:
+            response.release_conn()
+        else:
+            response.close()
+    return b"".join(chunks)[:MAX_RESPONSE_BYTES].decode("utf-8", errors="replace")
 
 
 def _elapsed_ms(started):
