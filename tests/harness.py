@@ -71,7 +71,7 @@ class OdooServer:
     prefork mode (HTTP and cron workers respawned by the arbiter, as the README recommends for production).
     It can be started again (on a new port, with a new log file) after ``stop`` or ``kill9``."""
 
-    def __init__(self, conf, db, log_dir, workers=0, cron_workers=1, log_level="info"):
+    def __init__(self, conf, db, log_dir, workers=0, cron_workers=2, log_level="info"):
         self.conf, self.db, self.log_dir = conf, db, Path(log_dir)
         self.workers, self.cron_workers, self.log_level = workers, cron_workers, log_level
         self.proc = None

@@ -514,7 +514,9 @@ class MfgIntegrationMessage(models.Model):
                     next_due = self._seconds_until_next_due(linger)
                     if next_due is None:
                         return sent
-                    if self._other_cron_waiting():
+                    other_waiting = self._other_cron_waiting()
+                    self._next_transaction()
+                    if other_waiting:
                         # Lingering would hold a cron thread another scheduled action (inbound
                         # messages, alerts...) waits for: leave the next retry to a trigger.
                         at = fields.Datetime.now() + timedelta(seconds=next_due)
@@ -534,7 +536,8 @@ class MfgIntegrationMessage(models.Model):
     @api.model
     def _other_cron_waiting(self):
         """Whether a scheduled action other than the dispatcher slots and the broker consumers'
-        runner (which holds a cron thread by design) is due."""
+        runner is due: the two long runners give their cron thread to it (a running slot or
+        runner looks due too, so they never count). Reads in the caller's transaction."""
         own = [*self._dispatch_slot_ids(), self.env["ir.model.data"]._xmlid_to_res_id(CONSUMER_RUNNER_CRON)]
         self.env.cr.execute(
             SQL(
@@ -551,9 +554,7 @@ class MfgIntegrationMessage(models.Model):
                 slots=own,
             )
         )
-        waiting = self.env.cr.fetchone()[0]
-        self._next_transaction()
-        return waiting
+        return self.env.cr.fetchone()[0]
 
     @api.model
     def _seconds_until_next_due(self, horizon):
