@@ -45,6 +45,10 @@ _logger = logging.getLogger(__name__)
 # covers the short moment between storing the message and taking that lock, and
 # lets the inbound cron take over messages whose request died.
 LEASE_SECONDS = 120
+# Seconds a batch request applies its events itself; what is left then goes to the inbound cron
+# (answered 202): half of Odoo's default limit_time_real (120 s), past which the server restarts
+# rather than let a request run on (a 500-report batch takes longer).
+BATCH_SYNC_BUDGET = 60
 STATUS_NAMES = {
     "pending": "pending",
     "waiting": "waiting",
@@ -222,13 +226,17 @@ class MfgIntegrationMessage(models.Model):
         stored = self._inbound_store(system, entries, run_async) if entries else []
         if run_async and any(created for _message_id, created in stored):
             self.env.ref("mfg_integration.ir_cron_process_inbound").sudo()._trigger()
-        lease_renewed = time.monotonic()
-        stored_results = iter(stored)
+        started = lease_renewed = time.monotonic()
+        position = 0
         for item in received:
             if isinstance(item, inbox.InboxResult):
                 yield item
                 continue
-            message_id, created = next(stored_results)
+            message_id, created = stored[position]
+            position += 1
+            if not run_async and time.monotonic() - started > BATCH_SYNC_BUDGET:
+                self._inbound_hand_over([mid for mid, new in stored[position - 1 :] if new])
+                run_async = True
             if not run_async and time.monotonic() - lease_renewed > LEASE_SECONDS / 2:
                 # A long batch keeps the lease of the messages it has yet to apply (the cron
                 # takes over only those of a request that died).
@@ -272,6 +280,25 @@ class MfgIntegrationMessage(models.Model):
             return inbox.accepted(message.id)
         _claimed_by_this_request(self.env.cr).add(message.id)  # stored by this very request
         return self._inbound_apply_message(message)
+
+    @api.model
+    def _inbound_hand_over(self, message_ids):
+        """Queue this request's messages not applied yet for the inbound cron (committed with the
+        next result), as if they had come with ``Prefer: respond-async``."""
+        # sudo: the technical user has no rights on the integration messages; these are the
+        # messages of its own system this very request stored.
+        for message in self.sudo().browse(message_ids):
+            queued = inbox.accepted(message.id)
+            message.write(
+                {
+                    "state": "pending",
+                    "claimed_until": False,
+                    "result_kind": queued.kind,
+                    "response_body": json.dumps(queued.body),
+                }
+            )
+        _claimed_by_this_request(self.env.cr).difference_update(message_ids)
+        self.env.ref("mfg_integration.ir_cron_process_inbound").sudo()._trigger()
 
     @api.model
     def _inbound_renew_lease(self, message_ids):

@@ -4,6 +4,7 @@ import json
 import time
 import uuid
 from datetime import timedelta
+from unittest.mock import patch
 
 import jsonschema
 from openapi_spec_validator import validate
@@ -15,6 +16,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from simulators.mfgsim.client import cloud_event
 
 from ..lib import payload, signing
+from ..models import mfg_integration_message_inbound as inbound_module
 from .common import EVENT_TIME, make_api_key
 
 API = "/api/mfg/v1"
@@ -361,6 +363,25 @@ class TestInboundBatchAndQueries(InboundApiCase):
         self.assertEqual({r["body"]["message_id"] for r in results}, set(self.messages().ids))
         self.assertEqual(self.messages().mapped("state"), ["done"])
         self.assertEqual(set(self.mappings().mapped("external_code")), {"E5"})
+
+    def test_a_batch_past_its_time_budget_leaves_the_rest_to_the_inbound_cron(self):
+        first, second = self.event(external_code="E7"), self.event(external_code="E8")
+        with patch.object(inbound_module, "BATCH_SYNC_BUDGET", -1):  # spent before the first event
+            response = self.post(
+                [first, second], path="/events/batch", content_type="application/cloudevents-batch+json"
+            )
+        self.assertEqual(response.status_code, 207, response.text)
+        results = response.json()["results"]
+        self.assertEqual([r["status"] for r in results], [202, 202])
+        self.assertEqual(self.messages().mapped("state"), ["pending", "pending"])
+        self.assertFalse(self.mappings(), "not applied by the request")
+        cron = self.env.ref("mfg_integration.ir_cron_process_inbound")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        with self.env.registry.cursor() as cr:  # the cron commits: give it a cursor of its own
+            self.env(cr=cr)["mfg.integration.message"]._cron_process_inbound(time_budget=30)
+        self.assertEqual(self.messages().mapped("state"), ["done", "done"])
+        self.assertEqual(set(self.mappings().mapped("external_code")), {"E7", "E8"})
+        self.assertEqual(self.get(f"/messages/{results[1]['body']['message_id']}").json()["status"], "processed")
 
     def test_batch_limits(self):
         self.assertProblem(
