@@ -287,18 +287,17 @@ class MfgIntegrationMessage(models.Model):
         next result), as if they had come with ``Prefer: respond-async``."""
         # sudo: the technical user has no rights on the integration messages; these are the
         # messages of its own system this very request stored.
-        for message in self.sudo().browse(message_ids):
-            queued = inbox.accepted(message.id)
-            message.write(
-                {
-                    "state": "pending",
-                    "claimed_until": False,
-                    "result_kind": queued.kind,
-                    "response_body": json.dumps(queued.body),
-                }
-            )
+        messages = self.sudo().browse(message_ids)
+        messages.write({"state": "pending", "claimed_until": False})
+        messages._inbound_queue()
         _claimed_by_this_request(self.env.cr).difference_update(message_ids)
         self.env.ref("mfg_integration.ir_cron_process_inbound").sudo()._trigger()
+
+    def _inbound_queue(self):
+        """Answer these pending messages as queued for the inbound cron (202, their message_id)."""
+        for message in self:
+            queued = inbox.accepted(message.id)
+            message.write({"result_kind": queued.kind, "response_body": json.dumps(queued.body)})
 
     @api.model
     def _inbound_renew_lease(self, message_ids):
@@ -421,9 +420,7 @@ class MfgIntegrationMessage(models.Model):
                     new_vals[entry["key"]] = self._inbound_message_vals(system, entry, run_async)
             created = Message.create(list(new_vals.values()))
             if run_async:
-                for message in created:
-                    queued = inbox.accepted(message.id)
-                    message.write({"result_kind": queued.kind, "response_body": json.dumps(queued.body)})
+                created._inbound_queue()
             new_ids = dict(zip(new_vals, created.ids, strict=True))
         self.env.cr.commit()
         stored, seen = [], set()
