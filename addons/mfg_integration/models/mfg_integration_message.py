@@ -178,14 +178,25 @@ class MfgIntegrationMessage(models.Model):
         # Set by PostgreSQL at INSERT, with microseconds (the ORM stores whole seconds):
         # latency_ms is measured from it on the same clock.
         self.env.cr.execute(SQL("ALTER TABLE mfg_integration_message ALTER COLUMN queued_at SET DEFAULT %s", DB_NOW))
-        # The dispatcher's claim query scans only due outbound messages.
+        # The dispatcher's claim reads its batch in this order and stops there (LIMIT), whatever the
+        # backlog; messages in flight are not in it, or every claim would first step over them all.
         self.env.cr.execute(
             """
-            CREATE INDEX IF NOT EXISTS mfg_integration_message_due_idx
+            CREATE INDEX IF NOT EXISTS mfg_integration_message_claim_idx
                 ON mfg_integration_message (next_attempt_at, id)
-             WHERE direction = 'outbound' AND state IN ('pending', 'retry', 'in_progress')
+             WHERE direction = 'outbound' AND state IN ('pending', 'retry')
             """
         )
+        # The claim's expired leases (a dead dispatcher's messages): only the messages in flight.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS mfg_integration_message_lease_idx
+                ON mfg_integration_message (claimed_until)
+             WHERE direction = 'outbound' AND state = 'in_progress'
+            """
+        )
+        # The index both replace, which held messages in flight among the due ones.
+        self.env.cr.execute("DROP INDEX IF EXISTS mfg_integration_message_due_idx")
         # The messages of given records (badges and smart buttons of orders, transfers...): one
         # index on both columns, since a model alone matches a third of a table of millions.
         self.env.cr.execute(
@@ -680,35 +691,58 @@ class MfgIntegrationMessage(models.Model):
 
         Runs in a READ COMMITTED transaction (see _next_transaction).
         """
+        # Each part is an index range scan that stops at the batch (LIMIT): its cost does not grow
+        # with the backlog. Hence the clock read once (a volatile clock_timestamp() is no index
+        # bound) and the sendable endpoints as arrays filtering the scan (a join would make
+        # PostgreSQL read every due message, then sort them). Expired leases come first: they
+        # were due before any pending message. Both parts skip what another dispatcher locked.
+        sendable = """
+               AND m.endpoint_id = ANY((SELECT endpoint_ids FROM sendable)::integer[])
+               AND (m.endpoint_id <> ALL((SELECT ordered_ids FROM sendable)::integer[]) OR NOT EXISTS (
+                    SELECT 1 FROM mfg_integration_message p
+                     WHERE p.endpoint_id = m.endpoint_id
+                       AND p.res_model = m.res_model AND p.res_id = m.res_id
+                       AND p.id < m.id AND p.state IN ('pending', 'retry', 'in_progress')
+               ))
+        """
         self.env.cr.execute(
             SQL(
                 NO_FLUSH_WAIT
                 + """
-                WITH due AS (
+                WITH clock AS (SELECT %(now)s AS now),
+                sendable AS (
+                    SELECT COALESCE(array_agg(e.id), '{}') AS endpoint_ids,
+                           COALESCE(array_agg(e.id) FILTER (WHERE e.ordered), '{}') AS ordered_ids
+                      FROM mfg_integration_endpoint e
+                     WHERE e.active
+                       AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= (SELECT now FROM clock))
+                ), expired AS (
                     SELECT m.id
                       FROM mfg_integration_message m
-                      JOIN mfg_integration_endpoint e ON e.id = m.endpoint_id
-                     WHERE m.direction = 'outbound'
-                       AND (
-                            (m.state IN ('pending', 'retry') AND m.next_attempt_at <= %(now)s)
-                         OR (m.state = 'in_progress' AND m.claimed_until < %(now)s)
-                       )
-                       AND e.active
-                       AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= %(now)s)
-                       AND (NOT COALESCE(e.ordered, FALSE) OR NOT EXISTS (
-                            SELECT 1 FROM mfg_integration_message p
-                             WHERE p.endpoint_id = m.endpoint_id
-                               AND p.res_model = m.res_model AND p.res_id = m.res_id
-                               AND p.id < m.id AND p.state IN ('pending', 'retry', 'in_progress')
-                       ))
+                     WHERE m.direction = 'outbound' AND m.state = 'in_progress'
+                       AND m.claimed_until < (SELECT now FROM clock)
+                       """
+                + sendable
+                + """
+                     LIMIT %(limit)s
+                       FOR UPDATE OF m SKIP LOCKED
+                ), due AS (
+                    SELECT m.id
+                      FROM mfg_integration_message m
+                     WHERE m.direction = 'outbound' AND m.state IN ('pending', 'retry')
+                       AND m.next_attempt_at <= (SELECT now FROM clock)
+                       """
+                + sendable
+                + """
                      ORDER BY m.next_attempt_at, m.id
                      LIMIT %(limit)s
                        FOR UPDATE OF m SKIP LOCKED
                 )
                 UPDATE mfg_integration_message m
-                   SET state = 'in_progress', claimed_until = %(now)s + make_interval(secs => %(lease)s)
-                  FROM due
-                 WHERE m.id = due.id
+                   SET state = 'in_progress',
+                       claimed_until = (SELECT now FROM clock) + make_interval(secs => %(lease)s)
+                  FROM (SELECT id FROM expired UNION ALL SELECT id FROM due LIMIT %(limit)s) claimed
+                 WHERE m.id = claimed.id
              RETURNING m.id, m.endpoint_id, m.event_type_id, m.event_id, m.company_id, COALESCE(m.attempt_count, 0),
                        m.payload, m.create_date, m.subject, m.correlation_id, m.causation_id
                 """,

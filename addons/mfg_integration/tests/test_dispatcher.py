@@ -323,6 +323,41 @@ class TestDispatcher(CommittedCase):
         self.assertEqual(set(self.refresh(messages).mapped("state")), {"done"})
         self.assertEqual(sorted(receiver.event_ids()), sorted(messages.mapped("event_id")))
 
+    def test_a_claim_takes_expired_leases_first_and_never_more_than_its_batch(self):
+        receiver = self.receiver()
+        self.subscribe(receiver)
+        messages = self.emit(6)
+        crashed = self.new_env()
+        expired = crashed["mfg.integration.message"]._claim_due(3)
+        crashed.cr.execute(
+            "UPDATE mfg_integration_message SET claimed_until = claimed_until - make_interval(secs => %s)"
+            " WHERE id = ANY(%s)",
+            [LEASE_SECONDS + 1, [delivery.message_id for delivery in expired]],
+        )
+        crashed.cr.commit()
+        newest_first = messages.sorted("id", reverse=True)
+        self.cr.execute(
+            "UPDATE mfg_integration_message SET next_attempt_at = next_attempt_at - make_interval(secs => %s)"
+            " WHERE id = %s",
+            [60, newest_first[0].id],
+        )
+        self.cr.commit()
+
+        # A dead dispatcher's messages are not put behind the flow of due messages, even one due earlier.
+        first = self.new_env()
+        claimed = first["mfg.integration.message"]._claim_due(3)
+        first.cr.commit()
+        self.assertEqual(
+            [delivery.message_id for delivery in claimed], sorted(delivery.message_id for delivery in expired)
+        )
+        # The claim locked due messages too, but leased only its batch: they are all still due.
+        self.assertEqual(set(self.refresh(newest_first[:3]).mapped("state")), {"pending"})
+        second = self.new_env()
+        rest = second["mfg.integration.message"]._claim_due(50)
+        second.cr.commit()
+        self.assertEqual([delivery.message_id for delivery in rest], sorted(newest_first[:3].ids))
+        self.assertEqual(set(self.refresh(messages).mapped("state")), {"in_progress"})
+
     def test_latency_is_exact_and_never_negative(self):
         receiver = self.receiver(default=Answer(200, delay=0.05))
         self.subscribe(receiver)
