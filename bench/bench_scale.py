@@ -51,6 +51,10 @@ BASELINE_SECONDS = 20
 # Timeline of the fill: delivered messages spread over HISTORY_DAYS, so that 90% of them
 # are older than the retention (900k of a million go in the purge).
 HISTORY_DAYS = 330
+# Lease of the filled messages in progress (being sent by a live dispatcher) in seconds: they stay
+# in flight through both sizes' measures. A 30 s lease expired during the million's fill (minutes)
+# but not the 10,000's, so the two sizes' claims took different paths (the dead dispatcher's).
+IN_FLIGHT_LEASE = 3600
 # Distribution of states per million messages (cumulative upper bounds).
 STATE_BOUNDS = (
     ("done", 985_000),
@@ -307,7 +311,7 @@ class ScaleBench:
                                 WHEN 'in_progress' THEN r.g %% 2 ELSE 0 END,
                    CASE r.state WHEN 'retry' THEN r.created + make_interval(secs => r.age * 8 * 3600)
                                 ELSE r.created END,
-                   CASE WHEN r.state = 'in_progress' THEN r.now_utc + interval '30 seconds' END,
+                   CASE WHEN r.state = 'in_progress' THEN r.now_utc + make_interval(secs => %(lease)s) END,
                    r.created,
                    CASE WHEN r.state IN ('done', 'retry', 'dead') THEN r.created + make_interval(secs => 0.02) END,
                    CASE WHEN r.state = 'done' THEN r.created + make_interval(secs => r.latency / 1000.0) END,
@@ -335,6 +339,7 @@ class ScaleBench:
                 "history": HISTORY_DAYS,
                 "records": records_per_model,
                 "seed": FULL_PAGES_SEED,
+                "lease": IN_FLIGHT_LEASE,
             },
         )
         return first_id
