@@ -714,7 +714,8 @@ class MfgIntegrationMessage(models.Model):
                     SELECT COALESCE(array_agg(e.id), '{}') AS endpoint_ids,
                            COALESCE(array_agg(e.id) FILTER (WHERE e.ordered), '{}') AS ordered_ids
                       FROM mfg_integration_endpoint e
-                     WHERE e.active AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= (SELECT now FROM clock))
+                     WHERE e.active
+                       AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= (SELECT now FROM clock))
                 ), expired AS (
                     SELECT m.id
                       FROM mfg_integration_message m
