@@ -82,20 +82,11 @@ class MfgIntegrationEndpoint(models.Model):
         policy = super()._dispatch_policy()
         if self.transport == "mqtt":
             policy.settings["broker"] = self.mqtt_broker_id._broker_settings()
+            # What the topics of every message of the batch share (see mfg.integration.message._add_routes).
+            policy.settings["topic_template"] = self.mqtt_topic_template
+            policy.settings["state_topic_template"] = self.mqtt_state_topic_template
+            policy.settings["topic_values"] = {
+                "enterprise": self.mqtt_enterprise or self.company_id.name,
+                "system": self.system_id.code,
+            }
         return policy
-
-    def _mqtt_topics(self, message, plant, area):
-        """(topic, retained state topic or None) of ``message`` on this MQTT endpoint, its record being in
-        ``plant`` and ``area`` (None: the level says 'none')."""
-        values = {
-            "enterprise": self.mqtt_enterprise or self.company_id.name,
-            "plant": plant,
-            "area": area,
-            "type": message.event_type_id.code,
-            "subject": message.subject,
-            "system": self.system_id.code,
-        }
-        state_template = self.mqtt_state_topic_template
-        return topics.render(self.mqtt_topic_template, values), (
-            topics.render(state_template, values) if state_template else None
-        )
