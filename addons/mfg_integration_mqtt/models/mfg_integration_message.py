@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, models
+from odoo.exceptions import MissingError
 from odoo.tools import SQL
 
 from ..lib import topics
@@ -46,12 +47,12 @@ class MfgIntegrationMessage(models.Model):
             }
 
     @api.model
-    def _mqtt_levels(self, records):
-        """{(model, id): (plant, area)} of ``records`` ({(model, id)}), read together: queries per model,
-        not per message. A record deleted since its event, or of a model without levels, has none
-        (its levels say 'none')."""
+    def _mqtt_levels(self, references):
+        """{(model, id): (plant, area)} of the records of ``references`` ({(model, id)}), read together:
+        queries per model, not per message. A record deleted since its event, or of a model without
+        levels, has none (its levels say 'none')."""
         ids_by_model = defaultdict(set)
-        for res_model, res_id in records:
+        for res_model, res_id in references:
             Model = self.env.get(res_model)
             if (
                 res_id
@@ -63,8 +64,11 @@ class MfgIntegrationMessage(models.Model):
         for res_model, ids in ids_by_model.items():
             # sudo: the dispatcher reads the records' plant and work center only to name the topics.
             for record in self.env[res_model].sudo().browse(sorted(ids)).exists():
-                warehouse = record._mfg_warehouse() if hasattr(record, "_mfg_warehouse") else None
-                levels[res_model, record.id] = (warehouse._mfg_plant_code() if warehouse else None, _area(record))
+                try:
+                    warehouse = record._mfg_warehouse() if hasattr(record, "_mfg_warehouse") else None
+                    levels[res_model, record.id] = (warehouse._mfg_plant_code() if warehouse else None, _area(record))
+                except MissingError:  # deleted meanwhile, after exists()
+                    continue
         return levels
 
 
