@@ -641,6 +641,11 @@ class MfgIntegrationMessage(models.Model):
                 submit_sendable()
                 if not in_flight:
                     continue
+                if claiming and not waiting and len(in_flight.deliveries()) <= batch_size:
+                    # All sent (a broker's batch goes out as one group): claim the next batch while
+                    # these are answered, so that the claim and the publishing overlap. At most one
+                    # batch ahead: more would only hold leases longer.
+                    continue
                 # No answer within LEASE_RENEWAL (slow receivers): nothing to record, leases to renew.
                 answers = in_flight.answers(LEASE_RENEWAL)
                 answers = in_flight.gather_successes(answers, GATHER_SECONDS, GATHER_MAX, submit_sendable)

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import MissingError, ValidationError
+from odoo.exceptions import ValidationError
 
 from ..lib import topics
 
@@ -82,40 +82,11 @@ class MfgIntegrationEndpoint(models.Model):
         policy = super()._dispatch_policy()
         if self.transport == "mqtt":
             policy.settings["broker"] = self.mqtt_broker_id._broker_settings()
+            # What the topics of every message of the batch share (see mfg.integration.message._add_routes).
+            policy.settings["topic_template"] = self.mqtt_topic_template
+            policy.settings["state_topic_template"] = self.mqtt_state_topic_template
+            policy.settings["topic_values"] = {
+                "enterprise": self.mqtt_enterprise or self.company_id.name,
+                "system": self.system_id.code,
+            }
         return policy
-
-    def _mqtt_topics(self, message):
-        """(topic, retained state topic or None) of ``message`` on this MQTT endpoint."""
-        record = message._mqtt_record()
-        try:
-            warehouse = record._mfg_warehouse() if record and hasattr(record, "_mfg_warehouse") else None
-            plant, area = warehouse.code if warehouse else None, _area(record)
-        except MissingError:  # the record was deleted since the event: its levels say 'none'
-            plant = area = None
-        values = {
-            "enterprise": self.mqtt_enterprise or self.company_id.name,
-            "plant": plant,
-            "area": area,
-            "type": message.event_type_id.code,
-            "subject": message.subject,
-            "system": self.system_id.code,
-        }
-        state_template = self.mqtt_state_topic_template
-        return topics.render(self.mqtt_topic_template, values), (
-            topics.render(state_template, values) if state_template else None
-        )
-
-
-def _area(record):
-    """The ISA-95 area of a record: its work center (a work order's, a production's first operation's),
-    else its operation type's code (receipts, deliveries, internal transfers)."""
-    if not record:
-        return None
-    if "workcenter_id" in record._fields and record.workcenter_id:
-        return record.workcenter_id.code or record.workcenter_id.name
-    if "workorder_ids" in record._fields and record.workorder_ids:
-        workcenter = record.workorder_ids[:1].workcenter_id
-        return workcenter.code or workcenter.name
-    if "picking_type_id" in record._fields and record.picking_type_id:
-        return record.picking_type_id.sequence_code
-    return None

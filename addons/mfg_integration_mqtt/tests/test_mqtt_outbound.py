@@ -130,6 +130,35 @@ class TestMqttOutbound(MqttCase):
         self.assertEqual(len(south.messages), 3, "the south plant's subscriber got no other plant's event")
         self.assertEqual(len(north_messages), 2)
 
+    def test_an_event_whose_record_was_deleted_since_names_no_plant_beside_one_that_still_exists(self):
+        self.subscribe()
+        warehouse = self.env["stock.warehouse"].search([("company_id", "=", self.env.company.id)], limit=1)
+        values = {
+            "picking_type_id": warehouse.out_type_id.id,
+            "location_id": warehouse.lot_stock_id.id,
+            "location_dest_id": self.env.ref("stock.stock_location_customers").id,
+        }
+        pickings = self.env["stock.picking"].create(
+            [dict(values, name=f"{self.enterprise}/{index}") for index in range(2)]
+        )
+        self.cr.commit()
+        self.addCleanup(self._remove_records, pickings[:1], warehouse.browse())
+        subscriber = self.subscriber(f"{self.enterprise}/#")
+        kept, deleted = self.emit(1, pickings[0]), self.emit(1, pickings[1])
+        pickings[1].unlink()
+        self.cr.commit()
+        self.dispatch()  # both in one claimed batch
+        topics = {json.loads(message.payload)["id"]: message.topic for message in subscriber.wait_for(2)}
+        entity, event = self.event_type.code.split(".")[1:3]
+        area = warehouse.out_type_id.sequence_code
+        self.assertEqual(
+            topics,
+            {
+                kept.event_id: f"{self.enterprise}/{warehouse.code}/{area}/mfg/{entity}/{event}",
+                deleted.event_id: f"{self.enterprise}/none/none/mfg/{entity}/{event}",
+            },
+        )
+
     def _remove_records(self, pickings, warehouses):
         env = self.new_env()
         env["stock.picking"].browse(pickings.ids).unlink()
