@@ -1,10 +1,12 @@
 """A minimal HTTP/1.1 webhook receiver for the dispatch benchmark, run as its own process.
 
 It answers every POST with 204 and counts each ``webhook-id`` it receives; ``GET /ids``
-returns those counts as JSON. It does as little as a receiver can (asyncio, no HTTP
-framework, no signature check: tests/chaos checks signatures), so that the figures
-measure the sender, on a 2-core machine where the receiver's CPU is taken from the
-dispatcher's. Prints its port on the first line of stdout, then serves until killed.
+returns those counts as JSON, ``GET /received`` only how many POSTs came (a few bytes: what
+the bench polls while messages arrive; the /ids document grows with every id). It does as
+little as a receiver can (asyncio, no HTTP framework, no signature check: tests/chaos checks
+signatures), so that the figures measure the sender, on a 2-core machine where the receiver's
+CPU is taken from the dispatcher's. Prints its port on the first line of stdout, then serves
+until killed.
 
     python3 bench/wire_receiver.py [--port 0]
 """
@@ -20,6 +22,7 @@ NO_CONTENT = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"
 class WireReceiver:
     def __init__(self):
         self.counts = Counter()
+        self.received = 0
 
     async def serve_connection(self, reader, writer):
         try:
@@ -34,19 +37,26 @@ class WireReceiver:
                 if length:
                     await reader.readexactly(length)
                 if request_line.startswith("GET /ids"):
-                    data = json.dumps(self.counts).encode()
-                    writer.write(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                        + f"Content-Length: {len(data)}\r\n\r\n".encode()
-                        + data
-                    )
+                    writer.write(json_answer(self.counts))
+                elif request_line.startswith("GET /received"):
+                    writer.write(json_answer(self.received))
                 else:
                     self.counts[headers.get("webhook-id")] += 1
+                    self.received += 1
                     writer.write(NO_CONTENT)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
+
+
+def json_answer(value):
+    data = json.dumps(value).encode()
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(data)}\r\n\r\n".encode()
+        + data
+    )
 
 
 async def serve(port):
