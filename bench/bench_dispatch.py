@@ -96,6 +96,10 @@ class WireReceiver:
     def received(self):
         return requests.get(f"http://127.0.0.1:{self.port}/received", timeout=10).json()
 
+    def arrivals(self, first):
+        """Wall-clock times at which the POSTs came, from the ``first``-th on."""
+        return requests.get(f"http://127.0.0.1:{self.port}/arrivals?from={first}", timeout=10).json()
+
     def wait_for(self, event_ids, received_before):
         """Wall-clock time when every one of ``event_ids`` had arrived, and the receiver's counts then.
 
@@ -425,9 +429,12 @@ def drain(hub, receiver, endpoint_id, messages, servers):
     done_at, counts = receiver.wait_for(event_ids, received_before)
     bench_cpu = time.process_time() - bench_cpu
     busy_after, total_after = machine_cpu()
+    arrivals = receiver.arrivals(received_before)
     per_message = 1000 / messages
     return DrainFigures(
         rate=messages / (done_at - committed_at),
+        first_arrival=arrivals[0] - committed_at,
+        steady_rate=(len(arrivals) - 1) / (arrivals[-1] - arrivals[0]),
         duplicates=sum(counts[event_id] - 1 for event_id in event_ids),
         cores=(busy_after - busy) / (total_after - total) * (os.cpu_count() or 1),
         odoo_cpu=(group_cpu(pgids) - odoo_cpu) * per_message,
@@ -439,7 +446,9 @@ def drain(hub, receiver, endpoint_id, messages, servers):
     )
 
 
-DrainFigures = namedtuple("DrainFigures", "rate duplicates cores odoo_cpu receiver_cpu bench_cpu postgres_cpu")
+DrainFigures = namedtuple(
+    "DrainFigures", "rate first_arrival steady_rate duplicates cores odoo_cpu receiver_cpu bench_cpu postgres_cpu"
+)
 
 
 class ActivitySampler:
@@ -504,6 +513,10 @@ def measure_servers(hub, receiver, config, database, messages):
                         f"{figures.duplicates} duplicates); machine busy {figures.cores:.2f} of {os.cpu_count()} "
                         f"cores (load average {os.getloadavg()[0]:.1f})"
                     )
+                    print(
+                        f"    first message arrived {figures.first_arrival * 1000:.0f} ms after the commit; from the "
+                        f"first arrival to the last: {figures.steady_rate:.1f} msg/s"
+                    )
                     postgres = figures.postgres_cpu
                     cpu = figures.odoo_cpu + sum(postgres.values()) + figures.receiver_cpu
                     print(
@@ -518,8 +531,9 @@ def measure_servers(hub, receiver, config, database, messages):
                     )
                     print(f"    sent per server: {shares}; PostgreSQL {activity.summary()}")
                     if count == 1:
-                        one = figures.rate
+                        one, one_steady = figures.rate, figures.steady_rate
                 print(f"  ratio two servers / one: {figures.rate / one:.3f} (target >= 1.6)")
+                print(f"  ratio from the first arrival to the last: {figures.steady_rate / one_steady:.3f}")
                 # Not a measure: the most two servers could do if they had both cores to themselves.
                 print(
                     f"  bound by CPU: {os.cpu_count()} cores / {cpu:.2f} ms per message = "

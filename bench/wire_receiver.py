@@ -2,7 +2,8 @@
 
 It answers every POST with 204 and counts each ``webhook-id`` it receives; ``GET /ids``
 returns those counts as JSON, ``GET /received`` only how many POSTs came (a few bytes: what
-the bench polls while messages arrive; the /ids document grows with every id). It does as
+the bench polls while messages arrive; the /ids document grows with every id), ``GET
+/arrivals?from=N`` the wall-clock times at which the POSTs came, from the N-th on. It does as
 little as a receiver can (asyncio, no HTTP framework, no signature check: tests/chaos checks
 signatures), so that the figures measure the sender, on a 2-core machine where the receiver's
 CPU is taken from the dispatcher's. Prints its port on the first line of stdout, then serves
@@ -14,6 +15,7 @@ until killed.
 import argparse
 import asyncio
 import json
+import time
 from collections import Counter
 
 NO_CONTENT = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"
@@ -22,7 +24,7 @@ NO_CONTENT = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"
 class WireReceiver:
     def __init__(self):
         self.counts = Counter()
-        self.received = 0
+        self.arrivals = []  # time.time() of each POST
 
     async def serve_connection(self, reader, writer):
         try:
@@ -39,10 +41,13 @@ class WireReceiver:
                 if request_line.startswith("GET /ids"):
                     writer.write(json_answer(self.counts))
                 elif request_line.startswith("GET /received"):
-                    writer.write(json_answer(self.received))
+                    writer.write(json_answer(len(self.arrivals)))
+                elif request_line.startswith("GET /arrivals?from="):
+                    first = int(request_line.split()[1].partition("=")[2])
+                    writer.write(json_answer(self.arrivals[first:]))
                 else:
                     self.counts[headers.get("webhook-id")] += 1
-                    self.received += 1
+                    self.arrivals.append(time.time())
                     writer.write(NO_CONTENT)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
