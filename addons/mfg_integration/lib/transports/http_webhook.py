@@ -8,7 +8,7 @@ memory nor hold a dispatcher thread. Environment proxies and .netrc are ignored.
 
 The standard library's http.client is called directly, on keep-alive connections kept per
 thread: per message, urllib3 (a layer over http.client) cost 0.17-0.21 ms of CPU against
-0.06-0.07 ms for the same request (bench/bench_dispatch.py), in the dispatcher's one process
+0.06-0.07 ms for the same request to the bench's receiver, in the dispatcher's one process
 where every send shares one interpreter lock.
 """
 
