@@ -28,9 +28,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import Counter, namedtuple
 from pathlib import Path
 
+import psutil
 import requests
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
@@ -58,6 +59,7 @@ def parse_args():
     parser.add_argument("-d", "--database", required=True)
     parser.add_argument("--messages", type=int, default=2000, help="messages per measure (default: 2000)")
     parser.add_argument("--parts", default="ab", help="which measures to run, e.g. 'a' (default: ab)")
+    parser.add_argument("--repeat", type=int, default=1, help="times measure (b) is run (default: 1)")
     parser.add_argument(
         "--parallel", type=int, default=4, help="the endpoint's Parallel Deliveries (default: 4, the field's default)"
     )
@@ -85,16 +87,32 @@ class WireReceiver:
         self.proc.terminate()
         self.proc.wait()
 
+    def cpu(self):
+        return process_cpu(psutil.Process(self.proc.pid))
+
     def counts(self):
         return requests.get(f"http://127.0.0.1:{self.port}/ids", timeout=10).json()
 
-    def wait_for(self, event_ids):
-        """Wall-clock time when every one of ``event_ids`` had arrived, and the receiver's counts then."""
+    def received(self):
+        return requests.get(f"http://127.0.0.1:{self.port}/received", timeout=10).json()
+
+    def arrivals(self, first):
+        """Wall-clock times at which the POSTs came, from the ``first``-th on."""
+        return requests.get(f"http://127.0.0.1:{self.port}/arrivals?from={first}", timeout=10).json()
+
+    def wait_for(self, event_ids, received_before):
+        """Wall-clock time when every one of ``event_ids`` had arrived, and the receiver's counts then.
+
+        Polls the number of POSTs received (a few bytes) until ``event_ids`` may all be there, and only
+        then reads every id's count (a document that grows with each id): polling that document every
+        50 ms took CPU from the measured servers (the bench, the receiver and Odoo share two cores)."""
         deadline = time.monotonic() + DRAIN_TIMEOUT
         while time.monotonic() < deadline:
-            counts = self.counts()
-            if all(event_id in counts for event_id in event_ids):
-                return time.time(), counts
+            if self.received() - received_before >= len(event_ids):
+                arrived_at = time.time()
+                counts = self.counts()
+                if all(event_id in counts for event_id in event_ids):
+                    return arrived_at, counts
             time.sleep(0.05)
         missing = sum(event_id not in self.counts() for event_id in event_ids)
         raise RuntimeError(f"{missing} of {len(event_ids)} messages not delivered after {DRAIN_TIMEOUT} s")
@@ -109,6 +127,12 @@ class Hub:
 
     def cursor(self):
         return self.registry.cursor()
+
+    def postmaster(self):
+        """The PostgreSQL cluster's postmaster (the parent of this process's backend)."""
+        with self.cursor() as cr:
+            cr.execute("SELECT pg_backend_pid()")
+            return psutil.Process(cr.fetchone()[0]).parent()
 
     @staticmethod
     def env(cr):
@@ -208,6 +232,7 @@ def bare_loop(url, count, body):
 
 def profile_figures(hub, endpoint_id, receiver, count):
     """Dispatch ``count`` messages under cProfile (main thread) and a statement counter."""
+    received_before = receiver.received()
     event_ids, _at = hub.emit(endpoint_id, count)
     counts = Counter()
     execute, commit = odoo.sql_db.Cursor.execute, odoo.sql_db.Cursor.commit
@@ -236,7 +261,7 @@ def profile_figures(hub, endpoint_id, receiver, count):
     finally:
         odoo.sql_db.Cursor.execute, odoo.sql_db.Cursor.commit = execute, commit
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    receiver.wait_for(event_ids)
+    receiver.wait_for(event_ids, received_before)
     stats = pstats.Stats(profiler).stats
     seconds = {"postgresql": 0.0, "answers": 0.0}
     for (_file, _line, name), (_calls, _ncalls, tottime, _cumtime, _callers) in stats.items():
@@ -275,12 +300,13 @@ def measure_in_process(hub, receiver, messages):
     try:
         hub.emit(endpoint_id, 100)
         hub.dispatch()  # warm-up: connections, caches
+        received_before = receiver.received()
         event_ids, _at = hub.emit(endpoint_id, messages)
         started, cpu = time.perf_counter(), time.process_time()
         sent = hub.dispatch()
         dispatcher_rate = sent / (time.perf_counter() - started)
         dispatcher_cpu = (time.process_time() - cpu) * 1000 / sent
-        _done, counts = receiver.wait_for(event_ids)
+        _done, counts = receiver.wait_for(event_ids, received_before)
         duplicates = sum(counts[event_id] - 1 for event_id in event_ids)
         bare_seconds, bare_cpu = bare_loop(receiver.url, messages, hub.last_body(endpoint_id))
         bare_rate, bare_cpu = messages / bare_seconds, bare_cpu * 1000 / messages
@@ -365,21 +391,64 @@ def group_cpu(pgids):
     return seconds / os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu(process):
+    """CPU seconds used so far by ``process`` (psutil) and its reaped children."""
+    times = process.cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def cluster_cpu(postmaster):
+    """CPU seconds used so far by the PostgreSQL cluster, by kind of process: its live backends (client
+    connections), its live background processes (WAL writer, checkpointer, autovacuum...), and the
+    processes that ended (reaped by the postmaster: closed connections, autovacuum workers)."""
+    seconds = Counter()
+    times = postmaster.cpu_times()
+    seconds["ended"] = times.children_user + times.children_system
+    seconds["background"] = times.user + times.system
+    for child in postmaster.children():
+        try:
+            kind = "backends" if child.cmdline()[0].startswith("postgres: odoo ") else "background"
+            seconds[kind] += process_cpu(child)
+        except (psutil.NoSuchProcess, IndexError):
+            pass
+    return seconds
+
+
 def drain(hub, receiver, endpoint_id, messages, servers):
     """Messages per second from the commit of ``messages`` until the last one arrived, duplicates,
-    cores of the machine busy meanwhile and Odoo servers' CPU milliseconds per message."""
+    cores of the machine busy meanwhile, and CPU milliseconds per message of the Odoo servers, of
+    the receiver, of PostgreSQL and of this process (polling the receiver, sampling PostgreSQL)."""
     pgids = {server.proc.pid for server in servers}
-    busy, total = machine_cpu()
-    odoo_cpu = group_cpu(pgids)
+    postmaster = hub.postmaster()
+    received_before = receiver.received()
     event_ids, committed_at = hub.emit(endpoint_id, messages)
-    done_at, counts = receiver.wait_for(event_ids)
+    # From the commit on (the emit's own CPU is not the dispatchers'): the servers are woken by it.
+    busy, total = machine_cpu()
+    odoo_cpu, receiver_cpu, postgres_cpu = group_cpu(pgids), receiver.cpu(), cluster_cpu(postmaster)
+    bench_cpu = time.process_time()
+    done_at, counts = receiver.wait_for(event_ids, received_before)
+    bench_cpu = time.process_time() - bench_cpu
     busy_after, total_after = machine_cpu()
-    return (
-        messages / (done_at - committed_at),
-        sum(counts[event_id] - 1 for event_id in event_ids),
-        (busy_after - busy) / (total_after - total) * (os.cpu_count() or 1),
-        (group_cpu(pgids) - odoo_cpu) * 1000 / messages,
+    arrivals = receiver.arrivals(received_before)
+    per_message = 1000 / messages
+    return DrainFigures(
+        rate=messages / (done_at - committed_at),
+        first_arrival=arrivals[0] - committed_at,
+        steady_rate=(len(arrivals) - 1) / (arrivals[-1] - arrivals[0]),
+        duplicates=sum(counts[event_id] - 1 for event_id in event_ids),
+        cores=(busy_after - busy) / (total_after - total) * (os.cpu_count() or 1),
+        odoo_cpu=(group_cpu(pgids) - odoo_cpu) * per_message,
+        receiver_cpu=(receiver.cpu() - receiver_cpu) * per_message,
+        bench_cpu=bench_cpu * per_message,
+        postgres_cpu=Counter(
+            {kind: seconds * per_message for kind, seconds in (cluster_cpu(postmaster) - postgres_cpu).items()}
+        ),
     )
+
+
+DrainFigures = namedtuple(
+    "DrainFigures", "rate first_arrival steady_rate duplicates cores odoo_cpu receiver_cpu bench_cpu postgres_cpu"
+)
 
 
 class ActivitySampler:
@@ -436,18 +505,40 @@ def measure_servers(hub, receiver, config, database, messages):
                     time.sleep(IDLE_WAIT)  # the warm-up's dispatcher runs end and log what they sent
                     offsets = [server.log_offset() for server in servers]
                     with ActivitySampler(hub) as activity:
-                        rate, duplicates, cores, cpu = drain(hub, receiver, endpoint_id, messages, servers)
+                        figures = drain(hub, receiver, endpoint_id, messages, servers)
                     time.sleep(IDLE_WAIT)
                     shares = [server.sent_since(offset) for server, offset in zip(servers, offsets, strict=True)]
                     print(
-                        f"  {count} server(s): {rate:8.1f} msg/s ({messages} delivered, {duplicates} duplicates); "
-                        f"Odoo CPU {cpu:.2f} ms/msg; machine busy {cores:.2f} of {os.cpu_count()} cores "
-                        f"(load average {os.getloadavg()[0]:.1f})"
+                        f"  {count} server(s): {figures.rate:8.1f} msg/s ({messages} delivered, "
+                        f"{figures.duplicates} duplicates); machine busy {figures.cores:.2f} of {os.cpu_count()} "
+                        f"cores (load average {os.getloadavg()[0]:.1f})"
+                    )
+                    print(
+                        f"    first message arrived {figures.first_arrival * 1000:.0f} ms after the commit; from the "
+                        f"first arrival to the last: {figures.steady_rate:.1f} msg/s"
+                    )
+                    postgres = figures.postgres_cpu
+                    cpu = figures.odoo_cpu + sum(postgres.values()) + figures.receiver_cpu
+                    print(
+                        f"    CPU ms/msg (cores busy): Odoo servers {figures.odoo_cpu:.2f} "
+                        f"({figures.odoo_cpu * figures.rate / 1000:.2f}), PostgreSQL {sum(postgres.values()):.2f} "
+                        f"({sum(postgres.values()) * figures.rate / 1000:.2f}; backends {postgres['backends']:.2f}, "
+                        f"background {postgres['background']:.2f}, ended {postgres['ended']:.2f}), receiver "
+                        f"{figures.receiver_cpu:.2f} ({figures.receiver_cpu * figures.rate / 1000:.2f}): {cpu:.2f} in "
+                        f"all, so {os.cpu_count()} otherwise idle cores deliver at most "
+                        f"{os.cpu_count() * 1000 / cpu:.0f} msg/s; this bench process {figures.bench_cpu:.2f} "
+                        f"({figures.bench_cpu * figures.rate / 1000:.2f})"
                     )
                     print(f"    sent per server: {shares}; PostgreSQL {activity.summary()}")
                     if count == 1:
-                        one = rate
-                print(f"  ratio two servers / one: {rate / one:.3f} (target >= 1.6)")
+                        one, one_steady = figures.rate, figures.steady_rate
+                print(f"  ratio two servers / one: {figures.rate / one:.3f} (target >= 1.6)")
+                print(f"  ratio from the first arrival to the last: {figures.steady_rate / one_steady:.3f}")
+                # Not a measure: the most two servers could do if they had both cores to themselves.
+                print(
+                    f"  bound by CPU: {os.cpu_count()} cores / {cpu:.2f} ms per message = "
+                    f"{os.cpu_count() * 1000 / cpu:.0f} msg/s, {os.cpu_count() * 1000 / cpu / one:.2f} x one server"
+                )
             finally:
                 for server in servers:
                     server.stop()
@@ -469,7 +560,8 @@ def main():
         if "a" in args.parts:
             measure_in_process(hub, receiver, args.messages)
         if "b" in args.parts:
-            measure_servers(hub, receiver, args.config, args.database, args.messages)
+            for _run in range(args.repeat):
+                measure_servers(hub, receiver, args.config, args.database, args.messages)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """The HTTP webhook transport against real sockets on this machine: signing, status
 classification, Retry-After, the address policy and the capped, streamed answer."""
 
+import http.server
+import threading
 import time
 
 import pytest
@@ -85,7 +87,7 @@ def test_redirects_are_not_followed(server):
 def test_a_refused_connection_is_a_retry_without_an_answer():
     verdict = send("http://127.0.0.1:9/hook")
     assert (verdict.outcome, verdict.status, verdict.reachable) == (transport.RETRY, 0, False)
-    assert "ConnectionError" in verdict.reason
+    assert "Connection refused" in verdict.reason
 
 
 def test_loopback_is_refused_after_resolution_unless_allowed(server):
@@ -116,6 +118,42 @@ def test_environment_proxies_are_ignored(server, monkeypatch):
     receiver = server()
     assert send(receiver.url).outcome == transport.DELIVERED
     assert len(receiver.received) == 1
+
+
+class IdleClosingHandler(http.server.BaseHTTPRequestHandler):
+    """Keep-alive, but closes a connection idle for 0.2 s (as receivers behind proxies do)."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 0.2
+    opened = 0
+
+    def setup(self):
+        super().setup()
+        type(self).opened += 1
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_keep_alive_connection_the_receiver_closed_is_reopened_not_failed():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), IdleClosingHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    try:
+        outcomes = [send(url).outcome, send(url).outcome]  # the same connection, kept alive
+        time.sleep(0.5)  # the receiver closes it meanwhile
+        outcomes.append(send(url).outcome)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert outcomes == [transport.DELIVERED] * 3
+    assert IdleClosingHandler.opened == 2
 
 
 def test_an_unknown_transport_is_refused_clearly():

@@ -612,8 +612,14 @@ class MfgIntegrationMessage(models.Model):
         renew_at = time.monotonic() + LEASE_RENEWAL
 
         def submit_sendable():
+            # Endpoints found at their parallel limit in this pass: their other waiting deliveries are
+            # skipped unchecked (one endpoint's batch would otherwise be checked one by one, ~30
+            # times per message sent, on the thread every send and recording waits for).
+            full = set()
             for delivery in list(waiting):
                 endpoint = delivery.endpoint
+                if endpoint.id in full:
+                    continue
                 if endpoint.id in opened_circuits:
                     if self._release(delivery):
                         waiting.remove(delivery)
@@ -621,8 +627,11 @@ class MfgIntegrationMessage(models.Model):
                     # Closed again meanwhile (by an answer of this batch or of another dispatcher).
                     opened_circuits.discard(endpoint.id)
                 # (Not waiting any more: gone with its endpoint's group.)
-                if delivery in waiting and in_flight.can_send(endpoint):
-                    in_flight.send(take_group(waiting, delivery))
+                if delivery in waiting:
+                    if in_flight.can_send(endpoint):
+                        in_flight.send(take_group(waiting, delivery))
+                    else:
+                        full.add(endpoint.id)
 
         # Every statement below commits as it ends: the leases of a claim are visible to other
         # dispatchers before we send, and what was recorded is never forgotten.
