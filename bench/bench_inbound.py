@@ -512,9 +512,13 @@ def profile_inbox(plant, count, way):
 
     total = sum(sql.statements.values())
     advisory = sum(n for text, n in sql.statements.items() if "advisory" in text)
-    label = {"single": "one request each", "batch": f"one batch of {count}", "cron": "by the inbound cron"}[way]
-    print(f"  in-process profile of {count} reports, {label} (as the controller applies them, without HTTP):")
-    handler = cumulative("_mfg_handle_performance_reported")
+    label = {
+        "single": "one request each (as the controller applies them, without HTTP)",
+        "batch": f"one batch of {count} (as the controller applies them, without HTTP)",
+        "cron": "stored by one batch, applied by the inbound cron (its run alone)",
+    }[way]
+    print(f"  in-process profile of {count} reports, {label}:")
+    handler = cumulative("_mfg_handle_performance_reported") + cumulative("_mfg_handle_performance_reported_many")
     print(
         f"    {elapsed / count * 1000:7.1f} ms ({cpu / count * 1000:.1f} ms CPU, profiled) per report: "
         f"mrp handler {handler:.1f} ms, inbox checks "

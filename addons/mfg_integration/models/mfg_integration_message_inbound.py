@@ -13,6 +13,9 @@ the technical user needs the rights of the documents its system touches).
 their own ``self.env``. They return a JSON-serialisable dict naming the records
 created or changed, e.g. ``{"records": [{"model": ..., "id": ..., "name": ...}]}``,
 and raise MfgBusinessError (or any UserError) when the event cannot be applied.
+A handler may come with ``<handler_method>_many(applications)``: consecutive events of its type about
+different subjects in a batch (or taken together by the inbound cron) are then applied by one call
+in one savepoint (see _inbound_apply_together), and one by one when that call fails.
 
 Inbound messages are evidence: their identifying and outcome fields are written
 only by this pipeline (with sudo), never through the ORM by a user (see write/create).
@@ -760,11 +763,11 @@ class MfgIntegrationMessage(models.Model):
         return user_env(context=context)[message.event_type_id.handler_model]
 
     def _inbound_apply_together(self):
-        """Apply these messages (locked by the caller, received in this order, one system and event
-        type, different subjects, none waiting for an earlier message) with their handler's
-        ``<handler_method>_many`` in one savepoint: returns their InboxResults in order, or None
-        when they are to be applied one by one (no such handler, not applicable together, or it
-        failed: rolled back, so that each message gets its own outcome from its own handler call)."""
+        """Apply these messages (locked by the caller, in the order received, about different
+        subjects) with their handler's ``<handler_method>_many`` in one savepoint: returns their
+        InboxResults in order, or None when they are to be applied one by one (no such handler,
+        several systems, types or senders, one waits for an earlier message, or the group failed:
+        rolled back, so that each message gets its own outcome from its own handler call)."""
         first = self[:1].sudo()
         event_type = first.event_type_id
         many = f"{event_type.handler_method}_many"
@@ -805,8 +808,22 @@ class MfgIntegrationMessage(models.Model):
             outcome = inbox.processed(message.id, result)
             outcome.applied_as = messages.env.user.name
             message._inbound_finish(outcome, result, now, duration_ms)
-            message._inbound_release_waiting()
             outcomes.append(outcome)
+        waited_for = (
+            self.sudo()
+            .search_fetch(
+                [
+                    ("direction", "=", "inbound"),
+                    ("system_id", "=", first.system_id.id),
+                    ("order_key", "in", [key for key in messages.mapped("order_key") if key]),
+                    ("state", "=", "waiting"),
+                ],
+                ["order_key"],
+            )
+            .mapped("order_key")
+        )
+        for message in messages.filtered(lambda m: m.order_key in waited_for):
+            message._inbound_release_waiting()
         return outcomes
 
     def _inbound_blockers(self):

@@ -66,6 +66,13 @@ class TestReportGroups(ShopFloorCase):
 
         return calls, patch.object(Production, "button_mark_done", counted)
 
+    def reports_failing_third(self):
+        """A full report per order; the third names an unknown steel lot."""
+        return [
+            self.full_report(order, steel_lot="NO-SUCH-LOT" if index == 2 else None)
+            for index, order in enumerate(self.orders)
+        ]
+
     def assert_middle_failure_applied_alone(self, events, results_kinds):
         """The third report named an unknown steel lot: the others applied once, it refused alone."""
         first, second, failing, fourth = self.orders
@@ -85,13 +92,7 @@ class TestReportGroups(ShopFloorCase):
         self.assertEqual(self.on_hand(self.bolt), 100 - 3 * 10)
 
     def test_a_failing_report_in_a_batch_group_is_refused_alone_and_nothing_is_applied_twice(self):
-        first, second, failing, fourth = self.orders
-        events = [
-            self.full_report(first),
-            self.full_report(second),
-            self.full_report(failing, steel_lot="NO-SUCH-LOT"),
-            self.full_report(fourth),
-        ]
+        events = self.reports_failing_third()
         results = self.post_batch(events)
         self.assertEqual(results[2]["body"]["type"], "urn:mfg-integration:problem:business-error")
         self.assertIn("NO-SUCH-LOT", results[2]["body"]["detail"])
@@ -104,13 +105,7 @@ class TestReportGroups(ShopFloorCase):
         self.assert_middle_failure_applied_alone(events, [r["status"] for r in again])
 
     def test_the_inbound_cron_applies_a_group_the_same_way(self):
-        first, second, failing, fourth = self.orders
-        events = [
-            self.full_report(first),
-            self.full_report(second),
-            self.full_report(failing, steel_lot="NO-SUCH-LOT"),
-            self.full_report(fourth),
-        ]
+        events = self.reports_failing_third()
         results = self.post_batch(events, prefer_async=True)
         self.assertEqual([r["status"] for r in results], [202] * 4)
         self.assertEqual(self.messages(events).mapped("state"), ["pending"] * 4)
@@ -147,3 +142,22 @@ class TestReportGroups(ShopFloorCase):
         }
         reports = {first.id: events[2], second.id: events[1], third.id: events[3], fourth.id: events[4]}
         self.assertEqual(causes, {order_id: event["id"] for order_id, event in reports.items()})
+
+    def test_a_report_waiting_for_one_of_a_cron_group_is_applied_after_it(self):
+        first, second = self.orders[:2]
+        queued = self.post_batch(
+            [self.full_report(first, quantity=4, close=False), self.full_report(second)], prefer_async=True
+        )
+        self.assertEqual([r["status"] for r in queued], [202, 202])
+        later = self.full_report(first, quantity=6)
+        waiting = self.call_api(
+            "POST", "/api/mfg/v1/events", json=later, headers={"Content-Type": "application/cloudevents+json"}
+        )
+        self.assertEqual(waiting.status_code, 424, waiting.text)
+        with self.registry.cursor() as cr:  # the cron commits: a cursor of its own
+            self.env(cr=cr)["mfg.integration.message"]._cron_process_inbound(time_budget=30)
+        self.cr.commit()
+        self.env.invalidate_all()
+        self.assertEqual(self.messages([later]).state, "done")
+        self.assertEqual((first | second).mapped("state"), ["done", "done"])
+        self.assertEqual(first.qty_produced, 10)
