@@ -525,7 +525,7 @@ def profile_inbox(plant, count, way):
         f"{cumulative('_inbound_check'):.1f} ms (JSON Schema {cumulative('schema_errors'):.2f} ms), "
         f"store {cumulative('_inbound_store'):.1f} ms, outcome {cumulative('_inbound_finish'):.1f} ms"
     )
-    print(f"    {total / count:7.1f} SQL statements, {sql.commits / count:.1f} commits and {advisory / count:.1f}"
+    print(f"    {total / count:7.1f} SQL statements, {sql.commits / count:.2f} commits and {advisory / count:.1f}"
           " advisory locks per report (all cursors)")  # fmt: skip
     print("    SQL statements per report by step (innermost running): "
           + ", ".join(f"{step} {n / count:.1f}" for step, n in sql.by_step.most_common()))  # fmt: skip
