@@ -16,7 +16,8 @@ Each way first applies 3 reports untimed (warm caches for all alike); every orde
 to have the same records (done, quantity produced, finished lot and quantity, consumed lots and
 quantities), and the server process's CPU per report is printed beside the rates. In process, the
 JSON-RPC way's SQL statements and commits per report are counted, and the inbound path, one request
-per report and one batch, is profiled: SQL statements per step, commits, CPU and JSON Schema time.
+per report, one batch and the inbound cron applying a stored batch, is profiled: SQL statements per
+step, commits, CPU and JSON Schema time.
 
 Run it through `setup/bench` (throw-away cluster and database), or directly:
     python3 bench/bench_inbound.py -c odoo.conf -d DB [--reports 500]
@@ -369,18 +370,23 @@ def timed(label, count, server, run):
 STEPS = (
     ("mfg.integration.message", "_inbound_check"),
     ("mfg.integration.message", "_inbound_store"),
+    ("mfg.integration.message", "_cron_process_inbound"),
     ("mfg.integration.message", "_inbound_apply_message"),
+    ("mfg.integration.message", "_inbound_apply_together"),
     ("mfg.integration.message", "_inbound_apply"),
     ("mfg.integration.message", "_inbound_blocker"),
     ("mfg.integration.message", "_inbound_technical_env"),
     ("mfg.integration.message", "_inbound_release_waiting"),
     ("mfg.integration.message", "_inbound_finish"),
     ("mrp.production", "_mfg_handle_performance_reported"),
+    ("mrp.production", "_mfg_handle_performance_reported_many"),
+    ("mrp.production", "_mfg_apply_report"),
     ("mrp.production", "_mfg_find_order"),
     ("mrp.production", "_mfg_started_by_report"),
     ("mrp.production", "_mfg_finished_report"),
     ("mrp.production", "_mfg_consumption_reported"),
-    ("mrp.production", "_mfg_close"),
+    ("mrp.production", "_mfg_close_prepare"),
+    ("mrp.production", "_mfg_mark_done"),
 )
 
 
@@ -390,7 +396,9 @@ def counted_steps(registry, running):
     originals = []
     for model, name in STEPS:
         cls = registry[model]
-        original = getattr(cls, name)
+        original = getattr(cls, name, None)
+        if original is None:
+            continue  # a step of another version of the code (the script also profiles the code before a change)
 
         def wrapper(*args, _original=original, _name=name, **kwargs):
             running.append(_name)
@@ -457,11 +465,12 @@ def profile_jsonrpc(plant, count):
           f"SQL statements and {sql.commits / count:.1f} commits per report")  # fmt: skip
 
 
-def profile_inbox(plant, count, batch):
+def profile_inbox(plant, count, way):
     """SQL statements (per step), commits, advisory locks and JSON Schema time per event, applying
     ``count`` reports in process the way the controller does (as the technical user): one request
-    per report, or (``batch``) one batch of them all."""
-    first_index = 95000 if batch else 90000
+    per report (``single``), one batch of them all (``batch``), or stored by one batch with
+    ``Prefer: respond-async`` and applied by the inbound cron (``cron``, its run profiled alone)."""
+    first_index = {"single": 90000, "batch": 95000, "cron": 85000}[way]
     orders = plant.orders(count)
     events = [plant.report(order, first_index + index) for index, order in enumerate(orders)]
     profiler = cProfile.Profile()
@@ -472,17 +481,27 @@ def profile_inbox(plant, count, batch):
         system = Message._inbound_system()  # as the controller finds it
         sql = SqlCount()
         started, cpu_started = time.perf_counter(), time.process_time()
+        if way == "cron":
+            for result in Message._inbound_receive_batch(system, events, prefer_async=True):
+                if result.kind != "accepted":
+                    raise SystemExit(f"in-process report refused: {result.body}")
+            cr.commit()
+            started, cpu_started = time.perf_counter(), time.process_time()
         with sql.counting(), counted_steps(plant.registry, sql.running):
             profiler.enable()
-            received = (
-                Message._inbound_receive_batch(system, events)
-                if batch
-                else (Message._inbound_receive(system, event) for event in events)
-            )
-            for result in received:
-                if result.kind != "processed":
-                    raise SystemExit(f"in-process report refused: {result.body}")
-                cr.commit()  # what the request's end (a batch: each event's end) does
+            if way == "cron":
+                # sudo: the inbound cron runs as the superuser (its ir.cron user).
+                Message.sudo()._cron_process_inbound()
+            else:
+                received = (
+                    Message._inbound_receive_batch(system, events)
+                    if way == "batch"
+                    else (Message._inbound_receive(system, event) for event in events)
+                )
+                for result in received:
+                    if result.kind != "processed":
+                        raise SystemExit(f"in-process report refused: {result.body}")
+                    cr.commit()  # what the request's end (a batch: each event's end) does
             profiler.disable()
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     plant.check(orders, first_index)
@@ -493,23 +512,27 @@ def profile_inbox(plant, count, batch):
 
     total = sum(sql.statements.values())
     advisory = sum(n for text, n in sql.statements.items() if "advisory" in text)
-    way = f"one batch of {count}" if batch else "one request each"
-    print(f"  in-process profile of {count} reports, {way} (as the controller applies them, without HTTP):")
-    handler = cumulative("_mfg_handle_performance_reported")
+    label = {
+        "single": "one request each (as the controller applies them, without HTTP)",
+        "batch": f"one batch of {count} (as the controller applies them, without HTTP)",
+        "cron": "stored by one batch, applied by the inbound cron (its run alone)",
+    }[way]
+    print(f"  in-process profile of {count} reports, {label}:")
+    handler = cumulative("_mfg_handle_performance_reported") + cumulative("_mfg_handle_performance_reported_many")
     print(
         f"    {elapsed / count * 1000:7.1f} ms ({cpu / count * 1000:.1f} ms CPU, profiled) per report: "
         f"mrp handler {handler:.1f} ms, inbox checks "
         f"{cumulative('_inbound_check'):.1f} ms (JSON Schema {cumulative('schema_errors'):.2f} ms), "
         f"store {cumulative('_inbound_store'):.1f} ms, outcome {cumulative('_inbound_finish'):.1f} ms"
     )
-    print(f"    {total / count:7.1f} SQL statements, {sql.commits / count:.1f} commits and {advisory / count:.1f}"
+    print(f"    {total / count:7.1f} SQL statements, {sql.commits / count:.2f} commits and {advisory / count:.1f}"
           " advisory locks per report (all cursors)")  # fmt: skip
     print("    SQL statements per report by step (innermost running): "
           + ", ".join(f"{step} {n / count:.1f}" for step, n in sql.by_step.most_common()))  # fmt: skip
     print(f"    {sum(sql.seconds.values()) / count * 1000:7.1f} ms per report in SQL; the longest statements:")
     for text, seconds in sql.seconds.most_common(8):
         print(f"      {sql.statements[text] / count:5.1f} x {seconds / sql.statements[text] * 1000:6.1f} ms  {text}")
-    out = Path(tempfile.gettempdir()) / f"bench_inbound_{'batch' if batch else 'single'}.prof"
+    out = Path(tempfile.gettempdir()) / f"bench_inbound_{way}.prof"
     stats.dump_stats(out)
     print(f"    cProfile data: {out}")
 
@@ -523,8 +546,8 @@ def main():
     if not args.skip_http:
         compare_ways(args, plant)
     profile_jsonrpc(plant, args.profile_events)
-    profile_inbox(plant, args.profile_events, batch=False)
-    profile_inbox(plant, args.profile_events, batch=True)
+    for way in ("single", "batch", "cron"):
+        profile_inbox(plant, args.profile_events, way)
 
 
 def compare_ways(args, plant):

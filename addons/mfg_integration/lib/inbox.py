@@ -101,3 +101,23 @@ def internal_error(incident: str, message_id: int | None = None) -> InboxResult:
         incident=incident,
         message_id=message_id,
     )
+
+
+def together_runs(items, limit):
+    """Split ``items`` into consecutive runs to apply together: [(start, end)] covering every item in
+    order. An item is ``(kind, subject)``, or None for one applied alone; a run holds items of one
+    kind, never one subject twice (two events about one subject stay in order, in different runs),
+    at most ``limit`` of them."""
+    runs, start, subjects = [], 0, set()
+    for index, item in enumerate(items):
+        first = items[start]
+        if index > start and (
+            item is None or first is None or item[0] != first[0] or item[1] in subjects or index - start >= limit
+        ):
+            runs.append((start, index))
+            start, subjects = index, set()
+        if item is not None:
+            subjects.add(item[1])
+    if items:
+        runs.append((start, len(items)))
+    return runs

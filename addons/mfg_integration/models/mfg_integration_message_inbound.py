@@ -13,6 +13,9 @@ the technical user needs the rights of the documents its system touches).
 their own ``self.env``. They return a JSON-serialisable dict naming the records
 created or changed, e.g. ``{"records": [{"model": ..., "id": ..., "name": ...}]}``,
 and raise MfgBusinessError (or any UserError) when the event cannot be applied.
+A handler may come with ``<handler_method>_many(applications)``: consecutive events of its type about
+different subjects in a batch (or taken together by the inbound cron) are then applied by one call
+in one savepoint (see _inbound_apply_together), and one by one when that call fails.
 
 Inbound messages are evidence: their identifying and outcome fields are written
 only by this pipeline (with sudo), never through the ORM by a user (see write/create).
@@ -49,6 +52,9 @@ LEASE_SECONDS = 120
 # (answered 202): half of Odoo's default limit_time_real (120 s), past which the server restarts
 # rather than let a request run on (a 500-report batch takes longer).
 BATCH_SYNC_BUDGET = 60
+# Consecutive events of one type about different subjects applied together by a handler that
+# takes several (``<handler_method>_many``), e.g. production reports closing their orders in one go.
+GROUP_SIZE = 25
 STATUS_NAMES = {
     "pending": "pending",
     "waiting": "waiting",
@@ -228,12 +234,23 @@ class MfgIntegrationMessage(models.Model):
             self.env.ref("mfg_integration.ir_cron_process_inbound").sudo()._trigger()
         started = lease_renewed = time.monotonic()
         position = 0
+        runs = dict(
+            inbox.together_runs(
+                [(entry["event_type"].id, entry["order_key"]) if new and entry["order_key"] else None
+                 for entry, (_message_id, new) in zip(entries, stored, strict=True)],
+                GROUP_SIZE,
+            )
+        )  # fmt: skip
+        together = {}  # position: outcome of a message applied with the next ones
         for item in received:
             if isinstance(item, inbox.InboxResult):
                 yield item
                 continue
             message_id, created = stored[position]
             position += 1
+            if position - 1 in together:
+                yield together.pop(position - 1)
+                continue
             if not run_async and time.monotonic() - started > BATCH_SYNC_BUDGET:
                 self._inbound_hand_over([mid for mid, new in stored[position - 1 :] if new])
                 run_async = True
@@ -242,6 +259,13 @@ class MfgIntegrationMessage(models.Model):
                 # takes over only those of a request that died).
                 self._inbound_renew_lease([mid for mid, new in stored if new])
                 lease_renewed = time.monotonic()
+            end = runs.get(position - 1, position)
+            if not run_async and end - position > 0:
+                outcomes = self._inbound_apply_stored_together([mid for mid, _new in stored[position - 1 : end]])
+                if outcomes:
+                    together = dict(enumerate(outcomes, start=position - 1))
+                    yield together.pop(position - 1)
+                    continue
             yield self._inbound_apply_stored(item, message_id, created, run_async)
 
     @api.model
@@ -251,13 +275,15 @@ class MfgIntegrationMessage(models.Model):
         if refused:
             return refused
         text = payload.canonical_json(event)
+        # sudo: the catalog is configuration, readable by every sender.
+        event_type = self.env["mfg.integration.event.type"].sudo()._get_by_code(event["type"], "inbound")
         return {
             "event": event,
-            # sudo: the catalog is configuration, readable by every sender.
-            "event_type": self.env["mfg.integration.event.type"].sudo()._get_by_code(event["type"], "inbound"),
+            "event_type": event_type,
             "key": idempotency_key or event["id"],
             "text": text,
             "digest": payload.sha256_hex(text),
+            "order_key": event_type._order_key(event["data"]),
         }
 
     @api.model
@@ -280,6 +306,24 @@ class MfgIntegrationMessage(models.Model):
             return inbox.accepted(message.id)
         _claimed_by_this_request(self.env.cr).add(message.id)  # stored by this very request
         return self._inbound_apply_message(message)
+
+    @api.model
+    def _inbound_apply_stored_together(self, message_ids):
+        """Apply messages this request stored (new, consecutive, see _inbound_receive_batch) together:
+        their InboxResults, or None when they are to be applied one by one."""
+        claimed = _claimed_by_this_request(self.env.cr)
+        claimed.update(message_ids)
+        # sudo: the technical user has no rights on the integration messages; these are the
+        # messages of its own system this very request stored.
+        messages = self.sudo().browse(message_ids)
+        # Waits like _inbound_apply_message for the messages this request stored (a re-post may hold one).
+        self.env.cr.execute(
+            SQL("SELECT id FROM mfg_integration_message WHERE id IN %s ORDER BY id FOR UPDATE", tuple(message_ids))
+        )
+        messages.invalidate_recordset()
+        if not all(message._inbound_to_apply() for message in messages):
+            return None
+        return messages._inbound_apply_together()
 
     @api.model
     def _inbound_hand_over(self, message_ids):
@@ -450,7 +494,7 @@ class MfgIntegrationMessage(models.Model):
             "idempotency_key": entry["key"],
             "correlation_id": correlation_id if isinstance(correlation_id, str) else event["id"],
             "causation_id": event.get("causationid") if isinstance(event.get("causationid"), str) else False,
-            "order_key": event_type._order_key(event["data"]),
+            "order_key": entry["order_key"],
             "next_attempt_at": fields.Datetime.now(),
         }
         if run_async:
@@ -626,7 +670,6 @@ class MfgIntegrationMessage(models.Model):
         ``self`` is in the technical user's environment (su, see _inbound_technical_env)."""
         self.ensure_one()
         message = self.sudo()  # sudo: see _inbound_technical_env; handlers get self.env.user's env
-        user_env = self.env(su=False)
         event_type = message.event_type_id
         event = json.loads(message.payload)
         started = time.monotonic()
@@ -654,15 +697,7 @@ class MfgIntegrationMessage(models.Model):
                 raise MfgConfigurationError(
                     self.env._("Event type %(type)s has no valid handler.", type=event_type.code)
                 )
-            handler_env = user_env(
-                context=dict(
-                    user_env.context,
-                    mfg_correlation_id=message.correlation_id or message.event_id,
-                    mfg_causation_id=message.event_id,
-                    mfg_inbound_system_id=message.system_id.id,
-                )
-            )
-            handler = getattr(handler_env[event_type.handler_model], event_type.handler_method)
+            handler = getattr(message._inbound_handler_model(), event_type.handler_method)
             with self.env.cr.savepoint():
                 result = handler(message, event.get("data"))
                 if result is None:
@@ -713,6 +748,109 @@ class MfgIntegrationMessage(models.Model):
         duration_ms = int((time.monotonic() - started) * 1000)
         message._inbound_finish(outcome, result, now, duration_ms)
         return outcome
+
+    def _inbound_handler_model(self):
+        """The handler's model in the environment this message is applied in: the technical user's
+        (not sudo), with the message as the cause of what the handler changes and emits."""
+        message = self.sudo()
+        user_env = self.env(su=False)
+        context = dict(
+            user_env.context,
+            mfg_correlation_id=message.correlation_id or message.event_id,
+            mfg_causation_id=message.event_id,
+            mfg_inbound_system_id=message.system_id.id,
+        )
+        return user_env(context=context)[message.event_type_id.handler_model]
+
+    def _inbound_apply_together(self):
+        """Apply these messages (locked by the caller, in the order received, about different
+        subjects) with their handler's ``<handler_method>_many`` in one savepoint: returns their
+        InboxResults in order, or None when they are to be applied one by one (no such handler,
+        several systems, types or senders, one waits for an earlier message, or the group failed:
+        rolled back, so that each message gets its own outcome from its own handler call)."""
+        first = self[:1].sudo()
+        event_type = first.event_type_id
+        many = f"{event_type.handler_method}_many"
+        if (
+            len(self) < 2
+            or len(self.event_type_id) > 1
+            or len(self.system_id) > 1
+            or len(self.company_id) > 1
+            or len(self.sender_user_id) > 1
+            or not event_type._handler_is_valid()
+            or not hasattr(self.env[event_type.handler_model], many)
+        ):
+            return None
+        try:
+            messages = first._inbound_technical_env()
+        except UserError:
+            return None  # each message is refused with its own outcome
+        messages = self.with_env(messages.env).sudo()  # sudo: as _inbound_technical_env
+        if any(messages._inbound_blockers()):
+            return None
+        started, now = time.monotonic(), fields.Datetime.now()
+        applications = [
+            (message._inbound_handler_model(), message, json.loads(message.payload).get("data")) for message in messages
+        ]
+        try:
+            with self.env.cr.savepoint():
+                results = getattr(applications[0][0], many)(applications)
+                results = [{} if result is None else result for result in results]
+                json.dumps(results)  # refuse a non-serialisable result inside the savepoint
+        except psycopg2.OperationalError:
+            raise  # serialization failure, lock timeout: Odoo retries the whole request
+        except Exception as error:  # noqa: BLE001 - each message's own handler call gives its own outcome
+            _logger.info("Inbound messages %s applied one by one, not together: %s", messages.ids, error)
+            return None
+        duration_ms = int((time.monotonic() - started) * 1000 / len(messages))
+        outcomes = []
+        for message, result in zip(messages, results, strict=True):
+            outcome = inbox.processed(message.id, result)
+            outcome.applied_as = messages.env.user.name
+            message._inbound_finish(outcome, result, now, duration_ms)
+            outcomes.append(outcome)
+        waited_for = (
+            self.sudo()
+            .search_fetch(
+                [
+                    ("direction", "=", "inbound"),
+                    ("system_id", "=", first.system_id.id),
+                    ("order_key", "in", [key for key in messages.mapped("order_key") if key]),
+                    ("state", "=", "waiting"),
+                ],
+                ["order_key"],
+            )
+            .mapped("order_key")
+        )
+        for message in messages.filtered(lambda m: m.order_key in waited_for):
+            message._inbound_release_waiting()
+        return outcomes
+
+    def _inbound_blockers(self):
+        """For each of these messages, whether an earlier message of its system and subject is not
+        yet processed or ignored (one query for them all, see _inbound_blocker)."""
+        keys = [key for key in self.mapped("order_key") if key]
+        earlier = (
+            self.sudo().search_fetch(
+                [
+                    ("direction", "=", "inbound"),
+                    ("system_id", "in", self.system_id.ids),
+                    ("order_key", "in", keys),
+                    ("id", "<", max(self.ids)),
+                    ("state", "not in", ("done", "cancelled")),
+                ],
+                ["system_id", "order_key"],
+            )
+            if keys
+            else self.browse()
+        )
+        return [
+            any(
+                other.id < message.id and other.order_key == message.order_key and other.system_id == message.system_id
+                for other in earlier
+            )
+            for message in self
+        ]
 
     def _inbound_finish(self, outcome, result, now, duration_ms, waits_for=None):
         """Record ``outcome`` (an InboxResult) as the message's current one (what a re-post answers)."""
@@ -833,18 +971,26 @@ class MfgIntegrationMessage(models.Model):
                      WHERE direction = 'inbound'
                        AND (state = 'pending' OR (state = 'in_progress' AND claimed_until < %s))
                      ORDER BY id
-                     LIMIT 1
+                     LIMIT %s
                        FOR UPDATE SKIP LOCKED
                     """,
                     fields.Datetime.now(),
+                    GROUP_SIZE,
                 )
             )
-            row = self.env.cr.fetchone()
-            if not row:
+            messages = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+            if not messages:
                 break
-            self.sudo().browse(row[0])._inbound_apply_in_order()
+            kinds = [((m.system_id.id, m.event_type_id.id), m.order_key) if m.order_key else None for m in messages]
+            for start, end in inbox.together_runs(kinds, GROUP_SIZE):
+                group = messages[start:end]
+                if len(group) < 2 or group._inbound_apply_together() is None:
+                    for message in group:
+                        message._inbound_apply_in_order()
+            # One commit for the messages locked together: committing earlier would let another
+            # cron run take the rest of them.
             self.env.cr.commit()
-            done += 1
+            done += len(messages)
         done += self._inbound_release_orphans()
         # Windows of the rate limiter older than an hour are of no use.
         self.env.cr.execute(

@@ -15,6 +15,8 @@ STARTED = "mfg.production_order.started.v1"
 # Fields of a released order the shop floor must hear about, by their name in the events.
 CHANGE_FIELDS = {"product_qty": "quantity", "date_start": "planned_start", "date_finished": "planned_end"}
 OPEN_STATES = ("confirmed", "progress", "to_close")
+# The context naming the inbound event a change comes from (see the inbox's _inbound_apply).
+CAUSES = ("mfg_correlation_id", "mfg_causation_id")
 
 
 class MrpProduction(models.Model):
@@ -125,8 +127,11 @@ class MrpProduction(models.Model):
         if occurred_at:
             # Closed from the shop floor: finished when the close happened, not when it arrived.
             done.with_context(force_date=True).date_finished = occurred_at
+        causes = self.env.context.get("mfg_causes") or {}
         for production in done:
-            self.env["mfg.integration.message"].emit(COMPLETED, production, production._mfg_completed_data)
+            # Closed with other orders (_mfg_close_together): caused by its own report.
+            Message = self.env["mfg.integration.message"].with_context(**causes.get(production.id, {}))
+            Message.emit(COMPLETED, production, production._mfg_completed_data)
         return result
 
     def action_cancel(self):
@@ -254,6 +259,30 @@ class MrpProduction(models.Model):
         """Apply one shop-floor production report: finished quantity and lot, consumption, scrap, close.
 
         Without ``quantity`` the report only consumes, scraps or closes (a close needs no quantity)."""
+        production, scraps = self._mfg_apply_report(message, data)
+        if data.get("close"):
+            production._mfg_close(production.env.context["mfg_occurred_at"])
+        return production._mfg_report_result(scraps)
+
+    @api.model
+    def _mfg_handle_performance_reported_many(self, applications):
+        """Apply several production reports on different orders (``applications``: [(this model in the
+        report's environment, message, data)], see the inbox's ``_inbound_apply_together``): each one as
+        the single handler does up to its close, then the orders closed together (see _mfg_close_together).
+        All or nothing: any error is raised, the caller rolls them all back. Returns their results in order."""
+        applied = [model._mfg_apply_report(message, data) for model, message, data in applications]
+        productions = [production for production, _scraps in applied]
+        if len({production.id for production in productions}) < len(productions):
+            # Two subjects naming one order (its released name and its own, or a done order's backorder).
+            raise MfgBusinessError(self.env._("Two reports of the group are about one order."))
+        closing = zip(productions, (data for _model, _message, data in applications), strict=True)
+        self._mfg_close_together([production for production, data in closing if data.get("close")])
+        return [production._mfg_report_result(scraps) for production, scraps in applied]
+
+    @api.model
+    def _mfg_apply_report(self, message, data):
+        """Everything a production report does but its close: returns the order (with the report's
+        ``mfg_occurred_at`` in its context) and the scraps made."""
         system = message.system_id
         Mapping = self.env["mfg.integration.code.mapping"]
         production = self._mfg_find_order(data["production_order"])
@@ -297,17 +326,19 @@ class MrpProduction(models.Model):
         scraps = self.env["stock.scrap"]
         for index, line in enumerate(data.get("scrap", [])):
             scraps |= production._mfg_scrap(system, line, occurred_at, f"/data/scrap/{index}")
-        if data.get("close"):
-            production._mfg_close(occurred_at)
+        return production, scraps
+
+    def _mfg_report_result(self, scraps):
+        self.ensure_one()
         return {
             "records": [
                 {"model": record._name, "id": record.id, "name": record.display_name}
-                for records in (production | production.procurement_group_id.mrp_production_ids, scraps)
+                for records in (self | self.procurement_group_id.mrp_production_ids, scraps)
                 for record in records
             ],
-            "state": production.state,
-            "qty_producing": production.qty_producing,
-            "qty_produced": production.qty_produced,
+            "state": self.state,
+            "qty_producing": self.qty_producing,
+            "qty_produced": self.qty_produced,
         }
 
     def _mfg_started_by_report(self, occurred_at):
@@ -418,15 +449,22 @@ class MrpProduction(models.Model):
     def _mfg_close(self, occurred_at):
         """Finish the order; a shortfall becomes a backorder (released to the shop floor, see
         _split_productions) as the operation type's rules say."""
+        self._mfg_mark_done(occurred_at, backorder=self._mfg_close_prepare())
+
+    def _mfg_close_prepare(self):
+        """Check the order may close and drop the components the shop floor did not report (they were
+        not consumed); True when its shortfall becomes a backorder."""
+        self.ensure_one()
         if not self.mfg_reported_qty:
             raise MfgBusinessError(
                 self.env._("Order %(ref)s has no reported production to close.", ref=self.name), path="/data/close"
             )
-        # Components the shop floor did not report were not consumed.
         unreported = self.move_raw_ids.filtered(lambda m: not m.mfg_reported and m.state not in ("done", "cancel"))
         unreported.move_line_ids.unlink()
         unreported.picked = False
-        backorder = self.mfg_reported_qty < self.product_qty and self.picking_type_id.create_backorder != "never"
+        return self.mfg_reported_qty < self.product_qty and self.picking_type_id.create_backorder != "never"
+
+    def _mfg_mark_done(self, occurred_at, backorder):
         # A buffered close is dated when it happened: stock moves, the order's end, open time logs.
         self.with_context(
             skip_consumption=True,
@@ -435,6 +473,27 @@ class MrpProduction(models.Model):
             mo_ids_to_backorder=self.ids if backorder else [],
             mfg_occurred_at=occurred_at,
         ).button_mark_done()
+
+    @api.model
+    def _mfg_close_together(self, productions):
+        """Close reported orders (a list, each in its report's environment) in as few button_mark_done
+        as their closes allow: Odoo posts the stock moves of several orders together, in a fraction of
+        the queries per order. Closed together: orders closing at the same time with no open work
+        order and no backorder (those emit events of their own: closed one by one); each completed
+        event keeps its own report as its cause."""
+        together = defaultdict(list)
+        for production in productions:
+            backorder = production._mfg_close_prepare()
+            occurred_at = production.env.context["mfg_occurred_at"]
+            if backorder or production.workorder_ids.filtered(lambda w: w.state not in ("done", "cancel")):
+                production._mfg_mark_done(occurred_at, backorder)
+            else:
+                together[occurred_at].append(production)
+        for occurred_at, closing in together.items():
+            causes = {production.id: {key: production.env.context.get(key) for key in CAUSES} for production in closing}
+            self.browse([production.id for production in closing]).with_context(mfg_causes=causes)._mfg_mark_done(
+                occurred_at, backorder=False
+            )
 
 
 def _material_line(line):
