@@ -170,7 +170,8 @@ class Plant:
             "time": "2026-12-01T10:00:00Z",
             "data": {
                 "production_order": order,
-                "occurred_at": "2026-12-01T10:00:00Z",
+                # Each report when it happened, as a shop floor sends them (not one shared instant).
+                "occurred_at": f"2026-12-01T{10 + index // 3600:02d}:{index // 60 % 60:02d}:{index % 60:02d}Z",
                 "quantity": QUANTITY,
                 "lot": self.finished_lot(index),
                 "consumed": [

@@ -124,9 +124,11 @@ class MrpProduction(models.Model):
         result = super(MrpProduction, self.with_context(mfg_transition=True)).button_mark_done()
         done = unfinished.filtered(lambda production: production.state == "done")
         occurred_at = self.env.context.get("mfg_occurred_at")
-        if occurred_at:
-            # Closed from the shop floor: finished when the close happened, not when it arrived.
-            done.with_context(force_date=True).date_finished = occurred_at
+        by_production = self.env.context.get("mfg_occurred_at_by_production") or {}
+        # Closed from the shop floor: finished when the close happened, not when it arrived.
+        for when, finished in done.grouped(lambda production: by_production.get(production.id, occurred_at)).items():
+            if when:
+                finished.with_context(force_date=True).date_finished = when
         causes = self.env.context.get("mfg_causes") or {}
         for production in done:
             # Closed with other orders (_mfg_close_together): caused by its own report.
@@ -478,22 +480,24 @@ class MrpProduction(models.Model):
     def _mfg_close_together(self, productions):
         """Close reported orders (a list, each in its report's environment) in as few button_mark_done
         as their closes allow: Odoo posts the stock moves of several orders together, in a fraction of
-        the queries per order. Closed together: orders closing at the same time with no open work
-        order and no backorder (those emit events of their own: closed one by one); each completed
-        event keeps its own report as its cause."""
-        together = defaultdict(list)
+        the queries per order. Closed together: orders with no open work order and no backorder (those
+        emit events of their own: closed one by one); each keeps its report's time (its end, its
+        moves' dates) and its completed event its own report as cause."""
+        together = []
         for production in productions:
             backorder = production._mfg_close_prepare()
-            occurred_at = production.env.context["mfg_occurred_at"]
             if backorder or production.workorder_ids.filtered(lambda w: w.state not in ("done", "cancel")):
-                production._mfg_mark_done(occurred_at, backorder)
+                production._mfg_mark_done(production.env.context["mfg_occurred_at"], backorder)
             else:
-                together[occurred_at].append(production)
-        for occurred_at, closing in together.items():
-            causes = {production.id: {key: production.env.context.get(key) for key in CAUSES} for production in closing}
-            self.browse([production.id for production in closing]).with_context(mfg_causes=causes)._mfg_mark_done(
-                occurred_at, backorder=False
-            )
+                together.append(production)
+        if together:
+            times = {production.id: production.env.context["mfg_occurred_at"] for production in together}
+            causes = {
+                production.id: {key: production.env.context.get(key) for key in CAUSES} for production in together
+            }
+            self.browse(list(times)).with_context(
+                mfg_causes=causes, mfg_occurred_at_by_production=times
+            )._mfg_mark_done(max(times.values()), backorder=False)
 
 
 def _material_line(line):

@@ -3,7 +3,9 @@
 """Production reports applied together: a batch's (or the inbound cron's) consecutive reports on
 different orders go through one handler call and one close, and fall back to one by one."""
 
+import json
 import uuid
+from datetime import datetime
 from unittest.mock import patch
 
 from odoo.addons.mfg_integration.tests.common import EVENT_TIME
@@ -26,12 +28,12 @@ class TestReportGroups(ShopFloorCase):
         self.orders.action_confirm()
         self.cr.commit()
 
-    def full_report(self, order, steel_lot=None, quantity=10, close=True):
+    def full_report(self, order, steel_lot=None, quantity=10, close=True, occurred_at="2026-11-23T10:00:00Z"):
         data = {
             "production_order": order.name,
             "quantity": quantity,
             "lot": f"FG-{order.id}-{self.tag}",
-            "occurred_at": "2026-11-23T10:00:00Z",
+            "occurred_at": occurred_at,
             "consumed": [self.steel_used(2 * quantity, steel_lot), self.bolts_used(quantity)],
             "close": close,
         }
@@ -142,6 +144,28 @@ class TestReportGroups(ShopFloorCase):
         }
         reports = {first.id: events[2], second.id: events[1], third.id: events[3], fourth.id: events[4]}
         self.assertEqual(causes, {order_id: event["id"] for order_id, event in reports.items()})
+
+    def test_orders_closed_together_each_keep_their_reports_time(self):
+        times = ["2026-11-23T10:00:00Z", "2026-11-23T10:07:30Z", "2026-11-23T09:55:00Z", "2026-11-23T10:12:00Z"]
+        events = [self.full_report(order, occurred_at=time) for order, time in zip(self.orders, times, strict=True)]
+        calls, counting = self.count_closes()
+        with counting:
+            results = self.post_batch(events)
+        self.assertEqual([r["status"] for r in results], [200] * 4, results)
+        self.assertEqual(calls, [4], "one close for the four orders, whatever their times")
+        for order, time in zip(self.orders, times, strict=True):
+            expected = datetime.fromisoformat(time.replace("Z", "+00:00")).replace(tzinfo=None)
+            self.assertEqual(order.state, "done")
+            self.assertEqual(order.date_finished, expected, order.name)
+            moves = order.move_raw_ids | order.move_finished_ids
+            self.assertEqual(set(moves.mapped("date")), {expected}, order.name)
+            self.assertEqual(set(moves.move_line_ids.mapped("date")), {expected}, order.name)
+        completed = {
+            message.res_id: message
+            for message in self.messages_of(self.endpoint).filtered(lambda m: m.event_type_id.code == COMPLETED)
+        }
+        for order, time in zip(self.orders, times, strict=True):
+            self.assertEqual(json.loads(completed[order.id].payload)["completed_at"], time, order.name)
 
     def test_a_report_waiting_for_one_of_a_cron_group_is_applied_after_it(self):
         first, second = self.orders[:2]

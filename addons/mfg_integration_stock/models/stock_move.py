@@ -12,8 +12,13 @@ class StockMove(models.Model):
     def _action_done(self, cancel_backorder=False):
         moves = super()._action_done(cancel_backorder=cancel_backorder)
         # A report from the floor is dated when it happened (a buffered report arrives late).
-        moves._mfg_set_business_date(self.env.context.get("mfg_occurred_at"))
+        for when, dated in moves.grouped(lambda move: move._mfg_occurred_at()).items():
+            dated._mfg_set_business_date(when)
         return moves
+
+    def _mfg_occurred_at(self):
+        """When the report that made this move done happened (None: now)."""
+        return self.env.context.get("mfg_occurred_at")
 
     def _action_assign(self, force_qty=False):
         result = super()._action_assign(force_qty=force_qty)
