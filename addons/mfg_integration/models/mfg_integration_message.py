@@ -107,6 +107,18 @@ def one_transaction(cr):
             cr.connection.autocommit = True
 
 
+def _follow_circuits(circuit_states, opened_circuits, policies):
+    """Keep a dispatcher pass's view of its endpoints' circuits after a recording: an endpoint
+    whose circuit opened has its waiting deliveries released; one closed again sends again."""
+    for endpoint_id, circuit_state in circuit_states.items():
+        if circuit_state == "open":
+            opened_circuits.add(endpoint_id)
+        elif circuit_state == "closed":
+            # A success (perhaps of a request sent before the circuit opened) closed it again.
+            opened_circuits.discard(endpoint_id)
+            policies[endpoint_id].failing = False
+
+
 class MfgIntegrationMessage(models.Model):
     """One integration message, outbound (outbox) or inbound (inbox)."""
 
@@ -144,9 +156,7 @@ class MfgIntegrationMessage(models.Model):
     # Indexed together (mfg_integration_message_res_idx), not each alone: see init.
     res_model = fields.Char(string="Record Model", readonly=True)
     res_id = fields.Many2oneReference(string="Record ID", model_field="res_model", readonly=True)
-    record_ref = fields.Reference(
-        selection="_selection_record_ref", compute="_compute_record_ref", string="Record"
-    )
+    record_ref = fields.Reference(selection="_selection_record_ref", compute="_compute_record_ref", string="Record")
     correlation_id = fields.Char(index=True, readonly=True)
     causation_id = fields.Char(readonly=True)
     idempotency_key = fields.Char(index=True, readonly=True)
@@ -158,9 +168,7 @@ class MfgIntegrationMessage(models.Model):
     )
     first_attempt_at = fields.Datetime(readonly=True)
     done_at = fields.Datetime(readonly=True)
-    latency_ms = fields.Integer(
-        string="Latency (ms)", readonly=True, help="From creation to delivery or processing."
-    )
+    latency_ms = fields.Integer(string="Latency (ms)", readonly=True, help="From creation to delivery or processing.")
     last_error = fields.Text(readonly=True)
     last_http_status = fields.Integer(string="Last HTTP Status", readonly=True)
     attempt_ids = fields.One2many("mfg.integration.attempt", "message_id", string="Attempts", readonly=True)
@@ -479,7 +487,9 @@ class MfgIntegrationMessage(models.Model):
             )
         )
         due, lease_end = self.env.cr.fetchone()
-        moments = ([fields.Datetime.now()] if due else []) + ([lease_end] if lease_end else [])
+        # A trigger keeps whole seconds (rounded down): at the lease's end it could run a moment
+        # before the lease expired, find nothing to take over, and leave it to the next poll.
+        moments = ([fields.Datetime.now()] if due else []) + ([lease_end + timedelta(seconds=1)] if lease_end else [])
         for cron in self._dispatch_crons() if moments else ():
             cron._trigger(moments)
 
@@ -658,13 +668,8 @@ class MfgIntegrationMessage(models.Model):
                 # No answer within LEASE_RENEWAL (slow receivers): nothing to record, leases to renew.
                 answers = in_flight.answers(LEASE_RENEWAL)
                 answers = in_flight.gather_successes(answers, GATHER_SECONDS, GATHER_MAX, submit_sendable)
-                for endpoint_id, circuit_state in (self._record_verdicts(answers) if answers else {}).items():
-                    if circuit_state == "open":
-                        opened_circuits.add(endpoint_id)
-                    elif circuit_state == "closed":
-                        # A success (perhaps of a request sent before the circuit opened) closed it again.
-                        opened_circuits.discard(endpoint_id)
-                        policies[endpoint_id].failing = False
+                if answers:
+                    _follow_circuits(self._record_verdicts(answers), opened_circuits, policies)
                 sent += len(answers)
                 if time.monotonic() >= renew_at:
                     self._renew_leases([d.message_id for d in [*waiting, *in_flight.deliveries()]])

@@ -406,6 +406,34 @@ class TestDispatcher(CommittedCase):
         self.assertTrue(all(trigger.call_at <= fields.Datetime.now() for trigger in triggers))
         self.cr.rollback()
 
+    def test_a_dead_dispatchers_leases_are_taken_over_after_a_server_start_once_expired(self):
+        receiver = self.receiver()
+        self.subscribe(receiver)
+        messages = self.emit(2)
+        # A dispatcher killed with both leased: one lease ends in 20.4 s, the other later.
+        self.env.cr.execute(
+            """
+            UPDATE mfg_integration_message
+               SET state = 'in_progress', claimed_until = now() AT TIME ZONE 'UTC' + interval '20.4 seconds'
+                   + (id - %s) * interval '5 seconds'
+             WHERE id IN %s
+            """,
+            (min(messages.ids), tuple(messages.ids)),
+        )
+        self.env["ir.cron.trigger"].search([]).unlink()
+        self.env["mfg.integration.message"]._register_hook()  # what a server start runs
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT min(claimed_until) FROM mfg_integration_message WHERE id IN %s", (tuple(messages.ids),)
+        )
+        lease_end = self.env.cr.fetchone()[0]
+        slots = self.env["mfg.integration.message"]._dispatch_crons()
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "in", slots.ids)])
+        self.assertEqual(set(triggers.mapped("cron_id")), set(slots))
+        # Whole seconds, after the first lease's end: the run it starts finds that lease expired.
+        self.assertTrue(all(lease_end < trigger.call_at <= lease_end + timedelta(seconds=1) for trigger in triggers))
+        self.cr.rollback()
+
     def test_a_loopback_receiver_is_refused_unless_an_administrator_allows_it(self):
         receiver = self.receiver()
         self.subscribe(receiver)
@@ -429,8 +457,9 @@ class TestDispatcher(CommittedCase):
         self.subscribe(self.receiver())  # at least one encrypted secret exists
         with tempfile.TemporaryDirectory() as directory:
             lost = os.path.join(directory, "lost.key")
-            with patch.dict(config.options, {"mfg_integration_key_file": lost}), self.assertRaisesRegex(
-                UserError, "lost.key is missing but encrypted secrets exist"
+            with (
+                patch.dict(config.options, {"mfg_integration_key_file": lost}),
+                self.assertRaisesRegex(UserError, "lost.key is missing but encrypted secrets exist"),
             ):
                 secret_box(self.env)
             self.assertFalse(os.path.exists(lost), "no new key was created")
