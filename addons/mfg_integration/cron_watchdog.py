@@ -20,6 +20,7 @@ from odoo.service import server as odoo_server
 
 _logger = logging.getLogger(__name__)
 CHECK_EVERY = 5
+FIRST_LOOK_EVERY = 0.1
 CRON_PREFIX = "odoo.service.cron.cron"
 _lock = threading.Lock()
 _started = False
@@ -47,7 +48,10 @@ def ensure_started():
 def _watch(server):
     seen = set()
     while True:
-        time.sleep(CHECK_EVERY)
+        # Until the server has spawned its cron threads, look often: a thread that died before
+        # the watchdog first saw it (PostgreSQL restarted seconds after the start) would never
+        # be known, so never started again.
+        time.sleep(CHECK_EVERY if seen else FIRST_LOOK_EVERY)
         alive = {thread.name for thread in threading.enumerate() if thread.name.startswith(CRON_PREFIX)}
         if alive and not seen:
             _wake_cron_threads()  # the server has just started its cron threads

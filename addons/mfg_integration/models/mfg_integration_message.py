@@ -487,9 +487,12 @@ class MfgIntegrationMessage(models.Model):
             )
         )
         due, lease_end = self.env.cr.fetchone()
-        # A trigger keeps whole seconds (rounded down): at the lease's end it could run a moment
-        # before the lease expired, find nothing to take over, and leave it to the next poll.
-        moments = ([fields.Datetime.now()] if due else []) + ([lease_end + timedelta(seconds=1)] if lease_end else [])
+        # Leases of a dispatcher that is gone: a run now lingers until they end and takes them over
+        # (see _seconds_until_next_due). The trigger just after their end (a trigger keeps whole
+        # seconds, rounded down) is for a run that stopped before.
+        moments = ([fields.Datetime.now()] if due or lease_end else []) + (
+            [lease_end + timedelta(seconds=1)] if lease_end else []
+        )
         for cron in self._dispatch_crons() if moments else ():
             cron._trigger(moments)
 
@@ -579,17 +582,28 @@ class MfgIntegrationMessage(models.Model):
 
     @api.model
     def _seconds_until_next_due(self, horizon):
-        """Seconds until the next outbound message becomes due (its retry time, or its endpoint's
-        probe time), looking at most ``horizon`` seconds ahead; None when none is."""
+        """Seconds until the next outbound message becomes due (its retry time, its endpoint's
+        probe time, or the end of another dispatcher's lease: a killed one's messages are taken
+        over then, not at the next cron poll), looking at most ``horizon`` seconds ahead; None
+        when none is."""
         self.env.cr.execute(
             SQL(
                 """
-                SELECT extract(epoch FROM min(GREATEST(m.next_attempt_at, e.circuit_open_until)) - %(now)s)
-                  FROM mfg_integration_message m
-                  JOIN mfg_integration_endpoint e ON e.id = m.endpoint_id
-                 WHERE m.direction = 'outbound' AND m.state IN ('pending', 'retry') AND e.active
-                   AND GREATEST(m.next_attempt_at, e.circuit_open_until)
-                       BETWEEN %(now)s AND %(now)s + make_interval(secs => %(horizon)s)
+                WITH clock AS (SELECT %(now)s AS now)
+                SELECT extract(epoch FROM least(
+                           (SELECT min(GREATEST(m.next_attempt_at, e.circuit_open_until))
+                              FROM mfg_integration_message m
+                              JOIN mfg_integration_endpoint e ON e.id = m.endpoint_id
+                             WHERE m.direction = 'outbound' AND m.state IN ('pending', 'retry') AND e.active
+                               AND GREATEST(m.next_attempt_at, e.circuit_open_until)
+                                   BETWEEN clock.now AND clock.now + make_interval(secs => %(horizon)s)),
+                           (SELECT min(m.claimed_until)
+                              FROM mfg_integration_message m
+                             WHERE m.direction = 'outbound' AND m.state = 'in_progress'
+                               AND m.claimed_until
+                                   BETWEEN clock.now AND clock.now + make_interval(secs => %(horizon)s))
+                       ) - clock.now)
+                  FROM clock
                 """,
                 now=DB_NOW,
                 horizon=horizon,

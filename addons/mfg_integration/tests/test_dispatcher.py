@@ -430,8 +430,18 @@ class TestDispatcher(CommittedCase):
         slots = self.env["mfg.integration.message"]._dispatch_crons()
         triggers = self.env["ir.cron.trigger"].search([("cron_id", "in", slots.ids)])
         self.assertEqual(set(triggers.mapped("cron_id")), set(slots))
-        # Whole seconds, after the first lease's end: the run it starts finds that lease expired.
-        self.assertTrue(all(lease_end < trigger.call_at <= lease_end + timedelta(seconds=1) for trigger in triggers))
+        # A run at once, which lingers until the first lease ends (the next due moment it sees), and
+        # one just after that end (whole seconds), should that run have stopped before.
+        now = fields.Datetime.now()
+        for slot in slots:
+            call_ats = sorted(triggers.filtered(lambda trigger, slot=slot: trigger.cron_id == slot).mapped("call_at"))
+            self.assertEqual(len(call_ats), 2, call_ats)
+            self.assertLessEqual(call_ats[0], now)
+            self.assertTrue(lease_end < call_ats[1] <= lease_end + timedelta(seconds=1), (call_ats, lease_end))
+        next_due = self.env["mfg.integration.message"]._seconds_until_next_due(60)
+        self.assertIsNotNone(next_due, "a dispatcher lingers for a lease ending within its horizon")
+        self.assertTrue(15 < next_due <= 20.4, next_due)
+        self.assertIsNone(self.env["mfg.integration.message"]._seconds_until_next_due(10), "beyond the horizon")
         self.cr.rollback()
 
     def test_a_loopback_receiver_is_refused_unless_an_administrator_allows_it(self):
