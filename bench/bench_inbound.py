@@ -383,6 +383,7 @@ STEPS = (
     ("mfg.integration.message", "_inbound_finish"),
     ("mrp.production", "_mfg_handle_performance_reported"),
     ("mrp.production", "_mfg_handle_performance_reported_many"),
+    ("mrp.production", "_mfg_reported_order"),
     ("mrp.production", "_mfg_apply_report"),
     ("mrp.production", "_mfg_find_order"),
     ("mrp.production", "_mfg_started_by_report"),
