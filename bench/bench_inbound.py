@@ -34,7 +34,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psutil
@@ -53,6 +53,8 @@ STARTUP_TIMEOUT = 180
 TARGET_SINGLE = 1.0
 TARGET_BATCH = 3.0
 WARM_UP = 3  # reports each way before the timed ones
+# Report number i happened i seconds after this (the ways number their reports from 80000 to 97500).
+REPORTED_FROM = datetime(2026, 12, 1)
 
 
 def parse_args():
@@ -171,7 +173,7 @@ class Plant:
             "data": {
                 "production_order": order,
                 # Each report when it happened, as a shop floor sends them (not one shared instant).
-                "occurred_at": f"2026-12-01T{10 + index // 3600:02d}:{index // 60 % 60:02d}:{index % 60:02d}Z",
+                "occurred_at": (REPORTED_FROM + timedelta(seconds=index)).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "quantity": QUANTITY,
                 "lot": self.finished_lot(index),
                 "consumed": [
@@ -381,6 +383,7 @@ STEPS = (
     ("mfg.integration.message", "_inbound_finish"),
     ("mrp.production", "_mfg_handle_performance_reported"),
     ("mrp.production", "_mfg_handle_performance_reported_many"),
+    ("mrp.production", "_mfg_reported_order"),
     ("mrp.production", "_mfg_apply_report"),
     ("mrp.production", "_mfg_find_order"),
     ("mrp.production", "_mfg_started_by_report"),

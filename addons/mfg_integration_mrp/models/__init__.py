@@ -5,4 +5,5 @@ from . import mrp_production
 from . import mrp_workcenter
 from . import mrp_workorder
 from . import mrp_workcenter_productivity
+from . import procurement_group
 from . import stock_move

@@ -261,7 +261,9 @@ class MrpProduction(models.Model):
         """Apply one shop-floor production report: finished quantity and lot, consumption, scrap, close.
 
         Without ``quantity`` the report only consumes, scraps or closes (a close needs no quantity)."""
-        production, scraps = self._mfg_apply_report(message, data)
+        production = self._mfg_reported_order(data)
+        production._mfg_started_by_report({production.id: production.env.context["mfg_occurred_at"]})
+        scraps = production._mfg_apply_report(message, data)
         if data.get("close"):
             production._mfg_close(production.env.context["mfg_occurred_at"])
         return production._mfg_report_result(scraps)
@@ -272,21 +274,31 @@ class MrpProduction(models.Model):
         report's environment, message, data)], see the inbox's ``_inbound_apply_together``): each one as
         the single handler does up to its close, then the orders closed together (see _mfg_close_together).
         All or nothing: any error is raised, the caller rolls them all back. Returns their results in order."""
-        applied = [model._mfg_apply_report(message, data) for model, message, data in applications]
-        productions = [production for production, _scraps in applied]
-        if len({production.id for production in productions}) < len(productions):
+        productions = [model._mfg_reported_order(data) for model, _message, data in applications]
+        ids = [production.id for production in productions]
+        if len(set(ids)) < len(ids):
             # Two subjects naming one order (its released name and its own, or a done order's backorder).
             raise MfgBusinessError(self.env._("Two reports of the group are about one order."))
+        # The orders read together: the first one's moves, work orders... are read with the others'
+        # in one query each (prefetch) instead of one query per order; started in one environment
+        # (every environment alive slows the creation of the next ones, see README "Inbound").
+        productions = [production.with_prefetch(ids) for production in productions]
+        self.browse(ids)._mfg_started_by_report(
+            {production.id: production.env.context["mfg_occurred_at"] for production in productions}
+        )
+        scraps = [
+            production._mfg_apply_report(message, data)
+            for (_model, message, data), production in zip(applications, productions, strict=True)
+        ]
         closing = zip(productions, (data for _model, _message, data in applications), strict=True)
         self._mfg_close_together([production for production, data in closing if data.get("close")])
-        return [production._mfg_report_result(scraps) for production, scraps in applied]
+        return [production._mfg_report_result(made) for production, made in zip(productions, scraps, strict=True)]
 
     @api.model
-    def _mfg_apply_report(self, message, data):
-        """Everything a production report does but its close: returns the order (with the report's
-        ``mfg_occurred_at`` in its context) and the scraps made."""
-        system = message.system_id
-        Mapping = self.env["mfg.integration.code.mapping"]
+    def _mfg_reported_order(self, data):
+        """The open order a production report is about, with the report's ``mfg_occurred_at`` in its
+        context: everything the report does is dated when it happened (started event, scrap and stock
+        moves)."""
         production = self._mfg_find_order(data["production_order"])
         if production.state not in OPEN_STATES:
             raise MfgBusinessError(
@@ -297,10 +309,16 @@ class MrpProduction(models.Model):
                 ),
                 path="/data/production_order",
             )
-        occurred_at = parse_rfc3339(data["occurred_at"])
-        # Everything this report does is dated when it happened (started event, scrap and stock moves).
-        production = production.with_context(mfg_occurred_at=occurred_at)
-        production._mfg_started_by_report(occurred_at)
+        return production.with_context(mfg_occurred_at=parse_rfc3339(data["occurred_at"]))
+
+    def _mfg_apply_report(self, message, data):
+        """Everything a production report does on this order (see _mfg_reported_order) after its
+        start and before its close: returns the scraps made."""
+        self.ensure_one()
+        production = self
+        system = message.system_id
+        Mapping = self.env["mfg.integration.code.mapping"]
+        occurred_at = self.env.context["mfg_occurred_at"]
         # Every quantity is resolved and checked first, then applied in one go (_add_reported_quantities).
         reports = []
         if "quantity" in data:
@@ -328,7 +346,7 @@ class MrpProduction(models.Model):
         scraps = self.env["stock.scrap"]
         for index, line in enumerate(data.get("scrap", [])):
             scraps |= production._mfg_scrap(system, line, occurred_at, f"/data/scrap/{index}")
-        return production, scraps
+        return scraps
 
     def _mfg_report_result(self, scraps):
         self.ensure_one()
@@ -343,11 +361,14 @@ class MrpProduction(models.Model):
             "qty_produced": self.qty_produced,
         }
 
-    def _mfg_started_by_report(self, occurred_at):
-        """An order started on the shop floor when its earliest report says, whatever the arrival order."""
-        self.ensure_one()
-        if self.state == "confirmed" or occurred_at < self.date_start:
-            self.with_context(mfg_transition=True, force_date=True).date_start = occurred_at
+    def _mfg_started_by_report(self, occurred_at_by_order):
+        """Orders started on the shop floor when their earliest report says, whatever the arrival order
+        (``occurred_at_by_order``: {order id: when}). Nothing here emits events: the environment's
+        report (causes, time) does not matter."""
+        for production in self.with_context(mfg_transition=True, force_date=True):
+            occurred_at = occurred_at_by_order[production.id]
+            if production.state == "confirmed" or occurred_at < production.date_start:
+                production.date_start = occurred_at
 
     def _mfg_finished_report(self, system, lot_name, quantity):
         """The reported finished quantity of the order, under its lot when the product is tracked
@@ -474,6 +495,7 @@ class MrpProduction(models.Model):
             skip_redirection=True,
             mo_ids_to_backorder=self.ids if backorder else [],
             mfg_occurred_at=occurred_at,
+            mfg_push_rules={},  # see procurement.group._get_push_rule
         ).button_mark_done()
 
     @api.model

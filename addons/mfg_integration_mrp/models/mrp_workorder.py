@@ -30,8 +30,7 @@ class MrpWorkorder(models.Model):
                 {"date_start": occurred_at}
             )
             not_started.with_context(bypass_duration_calculation=True).write({"date_start": occurred_at})
-            for production in self.production_id:
-                production._mfg_started_by_report(occurred_at)
+            self.production_id._mfg_started_by_report(dict.fromkeys(self.production_id.ids, occurred_at))
         waiting_orders._mfg_emit_started()
         for workorder in not_started.filtered(lambda workorder: workorder.state == "progress"):
             self.env["mfg.integration.message"].emit(STARTED, workorder, workorder._mfg_data)

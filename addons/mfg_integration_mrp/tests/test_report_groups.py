@@ -156,6 +156,7 @@ class TestReportGroups(ShopFloorCase):
         for order, time in zip(self.orders, times, strict=True):
             expected = datetime.fromisoformat(time.replace("Z", "+00:00")).replace(tzinfo=None)
             self.assertEqual(order.state, "done")
+            self.assertEqual(order.date_start, expected, order.name)
             self.assertEqual(order.date_finished, expected, order.name)
             moves = order.move_raw_ids | order.move_finished_ids
             self.assertEqual(set(moves.mapped("date")), {expected}, order.name)
@@ -166,6 +167,31 @@ class TestReportGroups(ShopFloorCase):
         }
         for order, time in zip(self.orders, times, strict=True):
             self.assertEqual(json.loads(completed[order.id].payload)["completed_at"], time, order.name)
+
+    def test_orders_closed_together_each_push_their_goods_as_the_rules_say(self):
+        # One close looks each push rule up once for all its orders: every order is pushed anyway.
+        shelf = self.env["stock.location"].create({"name": f"Shelf {self.tag}", "location_id": self.stock.id})
+        rule = {
+            "name": f"Stock to shelf {self.tag}",
+            "action": "push",
+            "location_src_id": self.stock.id,
+            "location_dest_id": shelf.id,
+            "picking_type_id": self.warehouse.int_type_id.id,
+        }
+        route = self.env["stock.route"].create(
+            {"name": f"Shelve {self.tag}", "product_selectable": True, "rule_ids": [(0, 0, rule)]}
+        )
+        self.finished.route_ids |= route
+        self.cr.commit()
+        calls, counting = self.count_closes()
+        with counting:
+            results = self.post_batch([self.full_report(order) for order in self.orders])
+        self.assertEqual([r["status"] for r in results], [200] * 4, results)
+        self.assertEqual(calls, [4])
+        for order in self.orders:
+            pushed = order.move_finished_ids.move_dest_ids
+            self.assertEqual(pushed.location_dest_id, shelf, order.name)
+            self.assertEqual(pushed.product_uom_qty, 10, order.name)
 
     def test_a_report_waiting_for_one_of_a_cron_group_is_applied_after_it(self):
         first, second = self.orders[:2]
