@@ -63,8 +63,18 @@ class Server:
         self.log = tempfile.NamedTemporaryFile(prefix="mfg-bench-latency-", suffix=".log", delete=False)  # noqa: SIM115
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "odoo", "-c", config, "-d", database, f"--db-filter=^{database}$",
-                "--workers=0", "--max-cron-threads=2", f"--http-port={self.port}", "--http-interface=127.0.0.1",
+                sys.executable,
+                "-m",
+                "odoo",
+                "-c",
+                config,
+                "-d",
+                database,
+                f"--db-filter=^{database}$",
+                "--workers=0",
+                "--max-cron-threads=2",
+                f"--http-port={self.port}",
+                "--http-interface=127.0.0.1",
                 f"--logfile={self.log.name}",
             ],
             stdout=subprocess.DEVNULL,
@@ -253,9 +263,11 @@ def main():
     for label, at in committed.items():
         if label in arrivals:
             windows[int((at - first) // WINDOW)].append((arrivals[label] - at) * 1000)
-    print(f"Odoo {odoo.release.version}, {len(committed)} events at {args.rate:g}/s for {args.seconds:g} s, "
-          f"one transaction each, delivered by a server process with 2 dispatcher slots; load average "
-          f"{os.getloadavg()[0]:.1f}")
+    print(
+        f"Odoo {odoo.release.version}, {len(committed)} events at {args.rate:g}/s for {args.seconds:g} s, "
+        f"one transaction each, delivered by a server process with 2 dispatcher slots; load average "
+        f"{os.getloadavg()[0]:.1f}"
+    )
     span = max(committed.values()) - first
     achieved = (len(committed) - 1) / span if span > 0 else 0.0
     print(f"  committed at {achieved:.1f} events/s (asked {args.rate:g}/s: lower means this process could not keep up)")

@@ -204,8 +204,10 @@ def measure_outbox_overhead(bench, product_id, receiver, orders, rounds):
         f"  CPU of the Odoo process per confirmation: {cpu[False]:.2f} ms -> {cpu[True]:.2f} ms, "
         f"extra {cpu[True] - cpu[False]:.2f} ms (ratio {cpu[True] / cpu[False]:.3f})"
     )
-    print(f"  overhead ratio {with_outbox / baseline:.3f}, target <= {TARGET_RATIO}: "
-          f"{'met' if with_outbox / baseline <= TARGET_RATIO else 'NOT met'}")
+    print(
+        f"  overhead ratio {with_outbox / baseline:.3f}, target <= {TARGET_RATIO}: "
+        f"{'met' if with_outbox / baseline <= TARGET_RATIO else 'NOT met'}"
+    )
     bench.set_active(system_id, True)
     bench.confirm_orders(product_id, 1)
     profile_emit(bench, product_id, per_round)

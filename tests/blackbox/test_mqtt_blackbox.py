@@ -104,9 +104,7 @@ def uns():
     return conf, db, json.loads(out.split("RESULT", 1)[1])
 
 
-def test_a_message_received_but_not_stored_when_odoo_is_killed_is_redelivered_and_applied_once(
-    uns, tmp_path_factory
-):
+def test_a_message_received_but_not_stored_when_odoo_is_killed_is_redelivered_and_applied_once(uns, tmp_path_factory):
     conf, db, setup = uns
     code, system_id = setup["code"], setup["system_id"]
     first, second = event("ART-1"), event("ART-2")
@@ -117,11 +115,15 @@ def test_a_message_received_but_not_stored_when_odoo_is_killed_is_redelivered_an
         wait(lambda: stored(pg, system_id, first["id"]), 120, "the first event stored by the server's consumer")
         # /health and /metrics while the consumer is subscribed.
         headers = {"Authorization": f"Bearer {setup['key']}"}
+        consumer_up = (
+            f'mfg_integration_broker_consumer_up{{system="{code}",consumer="mqtt:{system_id}",transport="mqtt"}} 1'
+        )
         metrics = wait(
-            lambda: (text := requests.get(server.url("/api/mfg/v1/metrics"), headers=headers, timeout=30).text)
-            and f'mfg_integration_broker_consumer_up{{system="{code}",consumer="mqtt:{system_id}",transport="mqtt"}} 1'
-            in text
-            and text,
+            lambda: (
+                (text := requests.get(server.url("/api/mfg/v1/metrics"), headers=headers, timeout=30).text)
+                and consumer_up in text
+                and text
+            ),
             60,
             "the consumer reported up in /metrics",
         )

@@ -62,8 +62,15 @@ def test_envelope_body_is_the_serialized_event_with_the_stored_payload_as_is(cau
 
 def test_optional_attributes_are_omitted_when_none():
     event = cloudevents.build_event(event_id="1", source="s", event_type="t", data={}, time=WHEN)
-    assert event == {"specversion": "1.0", "id": "1", "source": "s", "type": "t", "time": "2026-11-22T10:00:00Z",
-                     "datacontenttype": "application/json", "data": {}}
+    assert event == {
+        "specversion": "1.0",
+        "id": "1",
+        "source": "s",
+        "type": "t",
+        "time": "2026-11-22T10:00:00Z",
+        "datacontenttype": "application/json",
+        "data": {},
+    }
 
 
 def test_aware_time_is_converted_to_utc():
@@ -117,8 +124,9 @@ def test_the_core_sdk_parses_the_event():
 
 
 def test_an_sdk_built_event_passes_our_envelope_check():
-    sdk_event = CloudEvent({"type": "mfg.thing.v1", "source": "urn:mes:line-1", "subject": "L1", "traceid": "t1"},
-                           {"quantity": 1})
+    sdk_event = CloudEvent(
+        {"type": "mfg.thing.v1", "source": "urn:mes:line-1", "subject": "L1", "traceid": "t1"}, {"quantity": 1}
+    )
     assert cloudevents.envelope_errors(json.loads(to_json(sdk_event))) == []
 
 
@@ -178,8 +186,9 @@ def test_missing_data_and_binary_data_are_refused():
 
 
 def test_envelope_errors_lists_every_problem_at_once():
-    errors = cloudevents.envelope_errors({"specversion": "0.3", "id": "", "type": "t", "time": "yesterday",
-                                          "data": [], "Bad_Name": 1})
+    errors = cloudevents.envelope_errors(
+        {"specversion": "0.3", "id": "", "type": "t", "time": "yesterday", "data": [], "Bad_Name": 1}
+    )
     assert [error["path"] for error in errors] == ["/specversion", "/id", "/source", "/time", "/data", "/Bad_Name"]
 
 

@@ -9,8 +9,15 @@ from mfg_integration_lib.transport import DEAD, DELIVERED, RETRY, Verdict
 
 def _policy(failing=False, max_attempts=8):
     return delivery.EndpointPolicy(
-        id=1, transport="http_webhook", timeout=10.0, max_attempts=max_attempts, backoff_base=10.0,
-        backoff_cap=3600.0, max_parallel=4, secrets=[], failing=failing,
+        id=1,
+        transport="http_webhook",
+        timeout=10.0,
+        max_attempts=max_attempts,
+        backoff_base=10.0,
+        backoff_cap=3600.0,
+        max_parallel=4,
+        secrets=[],
+        failing=failing,
     )
 
 

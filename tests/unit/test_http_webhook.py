@@ -31,8 +31,16 @@ def server():
 
 def send(url, policy=LOOPBACK, secrets=None, timeout=5.0):
     endpoint = delivery.EndpointPolicy(
-        id=1, transport="http_webhook", timeout=timeout, max_attempts=5, backoff_base=1.0, backoff_cap=10.0,
-        max_parallel=1, secrets=secrets or [signing.generate_secret()], failing=False, settings={"url": url},
+        id=1,
+        transport="http_webhook",
+        timeout=timeout,
+        max_attempts=5,
+        backoff_base=1.0,
+        backoff_cap=10.0,
+        max_parallel=1,
+        secrets=secrets or [signing.generate_secret()],
+        failing=False,
+        settings={"url": url},
         address_policy=policy,
     )
     item = delivery.Delivery(

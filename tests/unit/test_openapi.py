@@ -74,8 +74,13 @@ def test_outbound_types_are_published_as_webhooks_with_their_absolute_dataschema
     document = openapi.build_document(
         [{"code": "mfg.thing.reported.v1", "name": "Thing", "description": None, "schema": SCHEMA}],
         outbound_types=[
-            {"code": "mfg.thing.released.v1", "name": "Released", "description": "Out", "schema": OUTBOUND,
-             "dataschema": url},
+            {
+                "code": "mfg.thing.released.v1",
+                "name": "Released",
+                "description": "Out",
+                "schema": OUTBOUND,
+                "dataschema": url,
+            },
         ],
     )
     validate(document)

@@ -26,8 +26,10 @@ def test_canonical_json_keeps_unicode_and_round_trips():
     assert json.loads(text) == data
 
 
-@pytest.mark.parametrize(("value", "type_name"), [(datetime(2026, 1, 1), "datetime"), (Decimal("1.5"), "Decimal"),
-                                                  ({1, 2}, "set"), (b"x", "bytes")])
+@pytest.mark.parametrize(
+    ("value", "type_name"),
+    [(datetime(2026, 1, 1), "datetime"), (Decimal("1.5"), "Decimal"), ({1, 2}, "set"), (b"x", "bytes")],
+)
 def test_canonical_json_refuses_values_the_mapper_must_convert(value, type_name):
     with pytest.raises(TypeError, match=f"^{type_name} is not JSON serialisable"):
         payload.canonical_json({"value": value})

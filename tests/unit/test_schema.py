@@ -116,7 +116,9 @@ def test_validators_are_cached_by_canonical_schema_text():
     assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
 
 
-@pytest.mark.parametrize("valid", [SCHEMA, {}, True, False, {"$schema": "https://json-schema.org/draft/2020-12/schema"}])
+@pytest.mark.parametrize(
+    "valid", [SCHEMA, {}, True, False, {"$schema": "https://json-schema.org/draft/2020-12/schema"}]
+)
 def test_check_schema_accepts_valid_schemas(valid):
     schema.check_schema(valid)
 
@@ -127,18 +129,27 @@ def test_check_schema_accepts_valid_schemas(valid):
         ({"type": 12}, [{"path": "/type", "message": "12 is not valid under any of the given schemas"}]),
         ({"type": "strin"}, [{"path": "/type", "message": "'strin' is not valid under any of the given schemas"}]),
         ({"pattern": "["}, [{"path": "/pattern", "message": "'[' is not a 'regex'"}]),
-        ({"required": "a", "minLength": -1}, [
-            {"path": "/minLength", "message": "-1 is less than the minimum of 0"},
-            {"path": "/required", "message": "'a' is not of type 'array'"},
-        ]),
+        (
+            {"required": "a", "minLength": -1},
+            [
+                {"path": "/minLength", "message": "-1 is less than the minimum of 0"},
+                {"path": "/required", "message": "'a' is not of type 'array'"},
+            ],
+        ),
         (  # draft-07 tuple form: an array is no longer a schema in 2020-12
             {"items": [{"type": "string"}]},
             [{"path": "/items", "message": "[{'type': 'string'}] is not of type 'object', 'boolean'"}],
         ),
-        ({"$schema": "http://json-schema.org/draft-07/schema#"}, [
-            {"path": "/$schema", "message": "only JSON Schema draft 2020-12 is supported "
-                                            "(https://json-schema.org/draft/2020-12/schema)"},
-        ]),
+        (
+            {"$schema": "http://json-schema.org/draft-07/schema#"},
+            [
+                {
+                    "path": "/$schema",
+                    "message": "only JSON Schema draft 2020-12 is supported "
+                    "(https://json-schema.org/draft/2020-12/schema)",
+                },
+            ],
+        ),
         ([], [{"path": "", "message": "[] is not of type 'object', 'boolean'"}]),
     ],
 )

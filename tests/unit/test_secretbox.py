@@ -44,11 +44,20 @@ def test_wrong_key_cannot_decrypt(box):
 
 def _flip_one_char(token):
     middle = len(token) // 2
-    return token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1:]
+    return token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
 
 
-@pytest.mark.parametrize("corrupt", [_flip_one_char, lambda token: token[:-4], lambda token: "not a token",
-                                     lambda token: "", lambda token: "\u00e9t\u00e9", lambda token: None])
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        _flip_one_char,
+        lambda token: token[:-4],
+        lambda token: "not a token",
+        lambda token: "",
+        lambda token: "\u00e9t\u00e9",
+        lambda token: None,
+    ],
+)
 def test_corrupted_token_cannot_decrypt(box, corrupt):
     with pytest.raises(ValueError, match="cannot decrypt"):
         box.decrypt(corrupt(box.encrypt("whsec_abc")))

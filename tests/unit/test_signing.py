@@ -108,8 +108,10 @@ def test_rotation_signs_with_every_secret_and_either_verifies():
 TAMPERINGS = {
     "body": lambda headers, body: (headers, body.replace(b"5.0", b"6.0")),
     "msg_id": lambda headers, body: ({**headers, "webhook-id": "evt-other"}, body),
-    "timestamp": lambda headers, body: ({**headers, "webhook-timestamp": str(int(headers["webhook-timestamp"]) + 1)},
-                                        body),
+    "timestamp": lambda headers, body: (
+        {**headers, "webhook-timestamp": str(int(headers["webhook-timestamp"]) + 1)},
+        body,
+    ),
 }
 
 
@@ -171,8 +173,9 @@ def test_missing_header_is_named(missing):
         signing.verify([secret], headers, BODY, now=T0)
 
 
-@pytest.mark.parametrize("timestamp", ["soon", "", "1_700_000_000", " 1700000000", "+1700000000", "-5", "1.7e9",
-                                       "\u0661\u0662\u0663"])
+@pytest.mark.parametrize(
+    "timestamp", ["soon", "", "1_700_000_000", " 1700000000", "+1700000000", "-5", "1.7e9", "\u0661\u0662\u0663"]
+)
 def test_malformed_timestamp(timestamp):
     secret = signing.generate_secret()
     headers = {**signing.webhook_headers([secret], "evt-11", T0, BODY), "webhook-timestamp": timestamp}

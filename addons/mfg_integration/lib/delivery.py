@@ -125,8 +125,7 @@ class InFlight:
             group = self.futures.pop(future)
             self.per_endpoint[group[0].endpoint.id] -= 1
             answers.extend(
-                Answer(delivery, verdict, answered_at)
-                for delivery, verdict in zip(group, future.result(), strict=True)
+                Answer(delivery, verdict, answered_at) for delivery, verdict in zip(group, future.result(), strict=True)
             )
         return answers
 

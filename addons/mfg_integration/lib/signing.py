@@ -71,9 +71,7 @@ def _parse_timestamp(text: str) -> int:
     return int(text)
 
 
-def verify(
-    secrets: Iterable[str], headers: Mapping, body: bytes, now: int | None = None, tolerance: int = 300
-) -> None:
+def verify(secrets: Iterable[str], headers: Mapping, body: bytes, now: int | None = None, tolerance: int = 300) -> None:
     """Accept when any v1 signature matches any secret and the timestamp is within ``tolerance`` seconds
     of ``now``; raise SignatureError otherwise."""
     msg_id = _header(headers, HEADER_ID)

@@ -34,8 +34,12 @@ def parse_rfc3339(text: str) -> datetime:
     try:
         offset = _utc_offset(part)
         local = datetime(
-            int(part["year"]), int(part["month"]), int(part["day"]),
-            int(part["hour"]), int(part["minute"]), int(part["second"]),
+            int(part["year"]),
+            int(part["month"]),
+            int(part["day"]),
+            int(part["hour"]),
+            int(part["minute"]),
+            int(part["second"]),
             int((part["fraction"] or "0")[:6].ljust(6, "0")),  # microseconds; finer digits are dropped
         )
         return local - offset

@@ -97,9 +97,7 @@ class MfgIntegrationCodeMapping(models.Model):
     @tools.ormcache("system_id")
     def _mapped_kinds(self, system_id):
         """Kinds of code ``system_id`` has mappings for (cached: emit() asks for every system)."""
-        self.env.cr.execute(
-            "SELECT DISTINCT kind FROM mfg_integration_code_mapping WHERE system_id = %s", (system_id,)
-        )
+        self.env.cr.execute("SELECT DISTINCT kind FROM mfg_integration_code_mapping WHERE system_id = %s", (system_id,))
         return frozenset(kind for (kind,) in self.env.cr.fetchall())
 
     @api.model

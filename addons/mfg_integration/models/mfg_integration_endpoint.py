@@ -22,9 +22,7 @@ class MfgIntegrationEndpoint(models.Model):
     _order = "system_id, name"
 
     name = fields.Char(required=True, tracking=True)
-    system_id = fields.Many2one(
-        "mfg.integration.system", required=True, ondelete="cascade", index=True, tracking=True
-    )
+    system_id = fields.Many2one("mfg.integration.system", required=True, ondelete="cascade", index=True, tracking=True)
     company_id = fields.Many2one(related="system_id.company_id", store=True, index=True)
     transport = fields.Selection(
         [("http_webhook", "HTTP webhook")],
@@ -35,9 +33,7 @@ class MfgIntegrationEndpoint(models.Model):
     )
     url = fields.Char(string="URL", required=True, tracking=True)
     active = fields.Boolean(default=True, tracking=True)
-    subscription_ids = fields.One2many(
-        "mfg.integration.subscription", "endpoint_id", string="Subscriptions", copy=True
-    )
+    subscription_ids = fields.One2many("mfg.integration.subscription", "endpoint_id", string="Subscriptions", copy=True)
     timeout = fields.Float(string="Timeout (s)", default=10.0)
     max_attempts = fields.Integer(default=10, help="Attempts before the message is dead-lettered.")
     backoff_base = fields.Float(string="Backoff Base (s)", default=10.0)
@@ -66,8 +62,7 @@ class MfgIntegrationEndpoint(models.Model):
     circuit_cooldown = fields.Float(
         string="Circuit Cooldown (s)",
         default=10.0,
-        help="How long an open circuit waits before one probe delivery; doubles while probes fail, "
-        "never above 30 s.",
+        help="How long an open circuit waits before one probe delivery; doubles while probes fail, never above 30 s.",
     )
     consecutive_failures = fields.Integer(readonly=True, copy=False)
     circuit_history = fields.Char(
@@ -262,8 +257,10 @@ class MfgIntegrationEndpoint(models.Model):
         if not endpoint.secret_encrypted:
             raise UserError(self.env._("Endpoint %(name)s has no signing secret.", name=self.display_name))
         secrets = [box.decrypt(endpoint.secret_encrypted)]
-        if endpoint.previous_secret_encrypted and endpoint.previous_secret_expires_at and (
-            endpoint.previous_secret_expires_at > fields.Datetime.now()
+        if (
+            endpoint.previous_secret_encrypted
+            and endpoint.previous_secret_expires_at
+            and (endpoint.previous_secret_expires_at > fields.Datetime.now())
         ):
             secrets.append(box.decrypt(endpoint.previous_secret_encrypted))
         return secrets

@@ -98,8 +98,7 @@ class MfgIntegrationEventType(models.Model):
             if not EVENT_TYPE_CODE.match(event_type.code):
                 raise ValidationError(
                     self.env._(
-                        "Event type code %(code)s must look like "
-                        "mfg.<entity>.<event>.v<major>.",
+                        "Event type code %(code)s must look like mfg.<entity>.<event>.v<major>.",
                         code=event_type.code,
                     )
                 )

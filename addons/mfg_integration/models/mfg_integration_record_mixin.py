@@ -39,8 +39,10 @@ class MfgIntegrationRecordMixin(models.AbstractModel):
             raise NotImplementedError(self.env._("Only 'Integration failed/pending' can be searched."))
         states = [state for state, status in STATUS_BY_STATE.items() if status == value]
         # sudo: see _compute_mfg_integration_status
-        messages = self.env["mfg.integration.message"].sudo()._read_group(
-            [("res_model", "=", self._name), ("state", "in", states)], ["res_id"]
+        messages = (
+            self.env["mfg.integration.message"]
+            .sudo()
+            ._read_group([("res_model", "=", self._name), ("state", "in", states)], ["res_id"])
         )
         ids = [res_id for (res_id,) in messages]
         return [("id", "in" if operator == "=" else "not in", ids)]

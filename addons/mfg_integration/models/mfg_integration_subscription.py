@@ -39,4 +39,3 @@ class MfgIntegrationSubscription(models.Model):
                 raise ValidationError(self.env._("Invalid filter: %(error)s", error=error)) from error
             if not isinstance(domain, list):
                 raise ValidationError(self.env._("A filter must be a domain (a list)."))
-

@@ -33,9 +33,7 @@ class MfgIntegrationSystem(models.Model):
         required=True,
         default="mes",
     )
-    company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company, index=True
-    )
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     active = fields.Boolean(default=True)
     responsible_user_id = fields.Many2one(
         "res.users",
@@ -96,9 +94,7 @@ class MfgIntegrationSystem(models.Model):
 
     def _compute_message_count(self):
         counts = dict(
-            self.env["mfg.integration.message"]._read_group(
-                [("system_id", "in", self.ids)], ["system_id"], ["__count"]
-            )
+            self.env["mfg.integration.message"]._read_group([("system_id", "in", self.ids)], ["system_id"], ["__count"])
         )
         for system in self:
             system.message_count = counts.get(system, 0)

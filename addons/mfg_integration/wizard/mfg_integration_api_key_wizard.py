@@ -27,9 +27,7 @@ class MfgIntegrationApiKeyWizard(models.TransientModel):
         readonly=True,
     )
     name = fields.Char(string="Description", required=True)
-    expiration_date = fields.Datetime(
-        required=True, default=lambda self: fields.Datetime.now() + timedelta(days=90)
-    )
+    expiration_date = fields.Datetime(required=True, default=lambda self: fields.Datetime.now() + timedelta(days=90))
 
     def _check_allowed(self):
         self.ensure_one()

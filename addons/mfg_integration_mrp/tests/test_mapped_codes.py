@@ -58,14 +58,22 @@ class TestMappedCodes(ShopFloorCase):
         # The MES answers in its own codes: operation, downtime, report with consumption and close.
         start = self.post(
             PROGRESS,
-            {"production_order": self.order.name, "operation": "Assemble", "action": "start",
-             "occurred_at": "2026-11-23T08:00:00Z"},
+            {
+                "production_order": self.order.name,
+                "operation": "Assemble",
+                "action": "start",
+                "occurred_at": "2026-11-23T08:00:00Z",
+            },
         )
         self.assertEqual(start.status_code, 200, start.text)
         downtime = self.post(
             DOWNTIME,
-            {"work_center": "WC-10", "reason": "equipment failure", "started_at": "2026-11-23T09:10:00Z",
-             "ended_at": "2026-11-23T09:20:00Z"},
+            {
+                "work_center": "WC-10",
+                "reason": "equipment failure",
+                "started_at": "2026-11-23T09:10:00Z",
+                "ended_at": "2026-11-23T09:20:00Z",
+            },
         )
         self.assertEqual(downtime.status_code, 200, downtime.text)
         report = self.report(
@@ -116,9 +124,7 @@ class TestMappedCodes(ShopFloorCase):
             self.assertEqual(response.status_code, 422, response.text)
             self.assertEqual(response.json()["errors"][0]["path"], path)
             self.ignore(response)
-        reason = self.post(
-            DOWNTIME, {"work_center": "WC-1_", "reason": "%", "started_at": "2026-11-23T09:10:00Z"}
-        )
+        reason = self.post(DOWNTIME, {"work_center": "WC-1_", "reason": "%", "started_at": "2026-11-23T09:10:00Z"})
         self.assertEqual(reason.status_code, 422, reason.text)
         self.assertEqual(reason.json()["errors"][0]["path"], "/data/work_center")
         reason = self.post(DOWNTIME, {"work_center": "WC-10", "reason": "%", "started_at": "2026-11-23T09:10:00Z"})

@@ -47,16 +47,20 @@ class StockLot(models.Model):
         if self.mfg_on_hold:
             return self.mfg_hold_ids.filtered(lambda hold: hold.state == "active")[:1]
         # sudo: holds are read-only to users (no forged history); this method is the one way to place one.
-        hold = self.env["mfg.quality.lot.hold"].sudo().create(
-            {
-                "lot_id": self.id,
-                "reason": reason,
-                "origin": origin,
-                "system_id": system.id if system else False,
-                "inspection_id": inspection.id if inspection else False,
-                "placed_at": at or fields.Datetime.now(),
-                "placed_by_id": self.env.uid,
-            }
+        hold = (
+            self.env["mfg.quality.lot.hold"]
+            .sudo()
+            .create(
+                {
+                    "lot_id": self.id,
+                    "reason": reason,
+                    "origin": origin,
+                    "system_id": system.id if system else False,
+                    "inspection_id": inspection.id if inspection else False,
+                    "placed_at": at or fields.Datetime.now(),
+                    "placed_by_id": self.env.uid,
+                }
+            )
         )
         self._mfg_note(Markup("<p>%s</p>") % _("Quality hold placed: %(reason)s", reason=reason), system)
         self._mfg_emit_hold(EVENT_HOLD_PLACED, hold, reason, hold.placed_at)

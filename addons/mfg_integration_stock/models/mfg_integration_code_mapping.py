@@ -89,9 +89,11 @@ class MfgIntegrationCodeMapping(models.Model):
         may create lots)."""
         # sudo: mappings are integration configuration, read only for the sending system;
         # the lot found is handed back in the caller's environment.
-        mapping = self.sudo().search(
-            [("system_id", "=", system.id), ("kind", "=", "lot"), ("external_code", "=", code)]
-        ).filtered(lambda mapping: mapping.target_ref.product_id == product)[:1]
+        mapping = (
+            self.sudo()
+            .search([("system_id", "=", system.id), ("kind", "=", "lot"), ("external_code", "=", code)])
+            .filtered(lambda mapping: mapping.target_ref.product_id == product)[:1]
+        )
         if mapping:
             return mapping.target_ref.with_env(self.env)
         Lot = self.env["stock.lot"]
@@ -114,9 +116,7 @@ class MfgIntegrationCodeMapping(models.Model):
                 ),
                 path=path,
             )
-        return Lot.create(
-            dict(new_lot_values or {}, name=code, product_id=product.id, company_id=system.company_id.id)
-        )
+        return Lot.create(dict(new_lot_values or {}, name=code, product_id=product.id, company_id=system.company_id.id))
 
     @api.model
     def _resolve_quantity(self, system, quantity, uom_code, target_uom, path):
