@@ -139,3 +139,13 @@ def notify_cron_workers(dbname):
     process stays open and notifies in autocommit without waiting for the flush: a notification lost
     in a crash only means the slots start at the next cron poll, and a server start wakes them anyway."""
     _notifier.notify(dbname)
+
+
+def notify_cron_workers_in(dbname, seconds):
+    """Wake the cron workers in ``seconds`` for a trigger committed for that moment: Odoo's cron
+    workers look for jobs on a notification or once a minute, so a trigger for later (a lease's end,
+    a retry) would otherwise wait for their next poll. A timer of this process, daemon: lost with
+    it, the trigger row still starts the slots at the next poll."""
+    timer = threading.Timer(max(seconds, 0.0), notify_cron_workers, args=(dbname,))
+    timer.daemon = True
+    timer.start()

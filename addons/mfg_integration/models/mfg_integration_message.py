@@ -495,6 +495,9 @@ class MfgIntegrationMessage(models.Model):
         )
         for cron in self._dispatch_crons() if moments else ():
             cron._trigger(moments)
+        if lease_end:
+            seconds = (lease_end - fields.Datetime.now()).total_seconds() + 1
+            dispatch_wakeup.notify_cron_workers_in(self.env.cr.dbname, seconds)
 
     # -- dispatcher ----------------------------------------------------------
 
@@ -543,10 +546,13 @@ class MfgIntegrationMessage(models.Model):
                     if other_waiting:
                         # Lingering would hold a cron thread another scheduled action (inbound
                         # messages, alerts...) waits for: leave the next retry to a trigger.
-                        at = fields.Datetime.now() + timedelta(seconds=next_due)
+                        # A trigger keeps whole seconds, rounded down: one more, so that the run
+                        # it starts finds the message due (or the lease ended).
+                        at = fields.Datetime.now() + timedelta(seconds=next_due + 1)
                         for cron in self._dispatch_crons():
                             cron._trigger(at)
                         self._next_transaction()
+                        dispatch_wakeup.notify_cron_workers_in(self.env.cr.dbname, next_due + 1)
                         return sent
                 # Woken by a message emitted meanwhile, or after a short step for retries coming due.
                 listener.wait(min(LINGER_STEP, max(deadline - time.monotonic(), 0)))
