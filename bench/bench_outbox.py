@@ -39,8 +39,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", required=True)
     parser.add_argument("-d", "--database", required=True)
-    parser.add_argument("--orders", type=int, default=60, help="confirmations measured per variant (default: 60)")
-    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds they are spread over (default: 6)")
+    parser.add_argument("--orders", type=int, default=120, help="confirmations measured per variant (default: 120)")
+    parser.add_argument("--rounds", type=int, default=12, help="alternating rounds they are spread over (default: 12)")
     parser.add_argument("--parts", default="ac", help="which measures to run, e.g. 'a' (default: ac)")
     return parser.parse_args()
 
