@@ -488,16 +488,22 @@ class MfgIntegrationMessage(models.Model):
         )
         due, lease_end = self.env.cr.fetchone()
         # Leases of a dispatcher that is gone: a run now lingers until they end and takes them over
-        # (see _seconds_until_next_due). The trigger just after their end (a trigger keeps whole
-        # seconds, rounded down) is for a run that stopped before.
-        moments = ([fields.Datetime.now()] if due or lease_end else []) + (
-            [lease_end + timedelta(seconds=1)] if lease_end else []
-        )
-        for cron in self._dispatch_crons() if moments else ():
-            cron._trigger(moments)
+        # (see _seconds_until_next_due); the wake-up at their end is for a run that stopped before.
+        for cron in self._dispatch_crons() if due or lease_end else ():
+            cron._trigger()
         if lease_end:
-            seconds = (lease_end - fields.Datetime.now()).total_seconds() + 1
-            dispatch_wakeup.notify_cron_workers_in(self.env.cr.dbname, seconds)
+            self._wake_slots_in((lease_end - fields.Datetime.now()).total_seconds())
+
+    @api.model
+    def _wake_slots_in(self, seconds):
+        """Start the dispatcher slots in ``seconds``: a trigger for then, one second later since a
+        trigger keeps whole seconds rounded down (the run must find the retry due or the lease
+        ended), and a timer waking the cron workers then: they read a trigger for later only at
+        their next poll, up to a minute after."""
+        at = fields.Datetime.now() + timedelta(seconds=seconds + 1)
+        for cron in self._dispatch_crons():
+            cron._trigger(at)
+        dispatch_wakeup.notify_cron_workers_in(self.env.cr.dbname, seconds + 1)
 
     # -- dispatcher ----------------------------------------------------------
 
@@ -545,14 +551,9 @@ class MfgIntegrationMessage(models.Model):
                     self._next_transaction()
                     if other_waiting:
                         # Lingering would hold a cron thread another scheduled action (inbound
-                        # messages, alerts...) waits for: leave the next retry to a trigger.
-                        # A trigger keeps whole seconds, rounded down: one more, so that the run
-                        # it starts finds the message due (or the lease ended).
-                        at = fields.Datetime.now() + timedelta(seconds=next_due + 1)
-                        for cron in self._dispatch_crons():
-                            cron._trigger(at)
+                        # messages, alerts...) waits for: leave the next retry to a wake-up.
+                        self._wake_slots_in(next_due)
                         self._next_transaction()
-                        dispatch_wakeup.notify_cron_workers_in(self.env.cr.dbname, next_due + 1)
                         return sent
                 # Woken by a message emitted meanwhile, or after a short step for retries coming due.
                 listener.wait(min(LINGER_STEP, max(deadline - time.monotonic(), 0)))
