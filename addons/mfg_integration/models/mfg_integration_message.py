@@ -135,9 +135,10 @@ class MfgIntegrationMessage(models.Model):
         default=lambda self: str(uuid.uuid4()),
         help="CloudEvents id: stable across retries and replays of the same event.",
     )
-    direction = fields.Selection(
-        [("outbound", "Outbound"), ("inbound", "Inbound")], required=True, index=True, readonly=True
-    )
+    # Direction and state have no index of their own: every message is written twice on its way
+    # (claimed, then answered), each time into every index, and the queries that filter on them use
+    # the partial indexes of init, which hold only the states they look for.
+    direction = fields.Selection([("outbound", "Outbound"), ("inbound", "Inbound")], required=True, readonly=True)
     event_type_id = fields.Many2one(
         "mfg.integration.event.type", required=True, ondelete="restrict", index=True, readonly=True
     )
@@ -146,7 +147,7 @@ class MfgIntegrationMessage(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, index=True, readonly=True, default=lambda self: self.env.company
     )
-    state = fields.Selection(STATES, required=True, default="pending", index=True)
+    state = fields.Selection(STATES, required=True, default="pending")
     subject = fields.Char(readonly=True, help="What the event is about, e.g. the order reference.")
     payload = fields.Text(
         readonly=True, help="Canonical JSON of the event data (outbound) or of the received event (inbound)."
@@ -159,7 +160,7 @@ class MfgIntegrationMessage(models.Model):
     record_ref = fields.Reference(selection="_selection_record_ref", compute="_compute_record_ref", string="Record")
     correlation_id = fields.Char(index=True, readonly=True)
     causation_id = fields.Char(readonly=True)
-    idempotency_key = fields.Char(index=True, readonly=True)
+    idempotency_key = fields.Char(index="btree_not_null", readonly=True)  # inbound only
     attempt_count = fields.Integer(readonly=True)
     next_attempt_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
     claimed_until = fields.Datetime(readonly=True, copy=False)
@@ -235,6 +236,26 @@ class MfgIntegrationMessage(models.Model):
              WHERE state IN ('done', 'cancelled')
             """
         )
+        # The indexes of earlier versions that these replace (Odoo keeps an index its field no
+        # longer asks for, and does not rebuild one whose definition changed).
+        self.env.cr.execute(
+            "DROP INDEX IF EXISTS mfg_integration_message__direction_index, mfg_integration_message__state_index"
+        )
+        self.env.cr.execute(
+            """
+            SELECT 1 FROM pg_indexes
+             WHERE indexname = 'mfg_integration_message__idempotency_key_index' AND indexdef NOT LIKE '%WHERE%'
+            """
+        )
+        if self.env.cr.fetchone():
+            self.env.cr.execute("DROP INDEX mfg_integration_message__idempotency_key_index")
+            tools.create_index(
+                self.env.cr,
+                "mfg_integration_message__idempotency_key_index",
+                "mfg_integration_message",
+                ["idempotency_key"],
+                where="idempotency_key IS NOT NULL",
+            )
         self.env.cr.execute(
             """
             CREATE INDEX IF NOT EXISTS mfg_integration_message_record_idx

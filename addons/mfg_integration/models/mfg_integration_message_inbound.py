@@ -161,6 +161,14 @@ class MfgIntegrationMessage(models.Model):
              WHERE direction = 'inbound'
             """
         )
+        # What the inbound cron picks up: messages queued, or whose request died while applying them.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS mfg_integration_message_inbound_due_idx
+                ON mfg_integration_message (id)
+             WHERE direction = 'inbound' AND state IN ('pending', 'in_progress')
+            """
+        )
         self.env.cr.execute(
             """
             CREATE TABLE IF NOT EXISTS mfg_integration_rate_window (
