@@ -38,9 +38,9 @@ class WireReceiver:
         self.counts = Counter()
         self.arrivals = []  # time.time() of each POST
 
-    def answer(self, head):
+    def answer(self, head, lowered):
         if head.startswith(b"POST"):
-            self.counts[header(head, head.lower(), b"webhook-id:").decode("latin-1") or None] += 1
+            self.counts[header(head, lowered, b"webhook-id:").decode("latin-1") or None] += 1
             self.arrivals.append(time.time())
             return NO_CONTENT
         target = head.split(b" ", 2)[1].decode("latin-1")
@@ -68,11 +68,12 @@ class Connection(asyncio.Protocol):
         answers = []
         while (end := self.buffer.find(END_OF_HEAD)) >= 0:
             head = self.buffer[:end]
-            length = int(header(head, head.lower(), b"content-length:") or 0)
+            lowered = head.lower()
+            length = int(header(head, lowered, b"content-length:") or 0)
             if len(self.buffer) < end + 4 + length:
                 break  # the body is still coming
             self.buffer = self.buffer[end + 4 + length :]
-            answers.append(self.receiver.answer(head))
+            answers.append(self.receiver.answer(head, lowered))
         if answers:
             self.transport.write(b"".join(answers))
 
